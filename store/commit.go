@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/syncnode/syncnode/crdt"
+)
+
+// Group-commit bounds: one commit takes at most this many queued operations
+// or bytes of values. Larger batches amortise fsync further but delay the
+// first writer in them.
+const (
+	maxBatchOps   = 1024
+	maxBatchBytes = 4 << 20
+	// applyChunkBytes bounds the records one Apply operation carries into a
+	// single transaction, so any Apply fits Badger's transaction limit.
+	applyChunkBytes = 1 << 20
+)
+
+// op is one queued mutation: a local write, or remote records to merge.
+type op struct {
+	// local write
+	local   bool
+	ns, key string
+	value   []byte
+	deleted bool
+	// remote merge
+	recs []crdt.Record
+
+	// results, valid once done is closed
+	version crdt.Version
+	result  ApplyResult
+	err     error
+	done    chan struct{}
+}
+
+func (o *op) size() int {
+	if o.local {
+		return len(o.value) + len(o.ns) + len(o.key)
+	}
+	n := 0
+	for _, r := range o.recs {
+		n += len(r.Value) + len(r.NS) + len(r.Key)
+	}
+	return n
+}
+
+// Rejection is a remote record the store refused, and why.
+type Rejection struct {
+	Record crdt.Record
+	Err    error
+}
+
+// ApplyResult says what merging remote records did.
+type ApplyResult struct {
+	// Applied holds the records that changed local state.
+	Applied []crdt.Record
+	// Stale counts records already covered by an equal or newer version.
+	Stale int
+	// Rejected holds invalid records and records stamped beyond max skew.
+	Rejected []Rejection
+	// Gap reports that some origin has writes held beyond a missing seq, so
+	// an anti-entropy pull is due.
+	Gap bool
+}
+
+func (r *ApplyResult) add(o ApplyResult) {
+	r.Applied = append(r.Applied, o.Applied...)
+	r.Stale += o.Stale
+	r.Rejected = append(r.Rejected, o.Rejected...)
+	r.Gap = r.Gap || o.Gap
+}
+
+// Put durably writes value (one JSON document) under (ns, key) as a new
+// local version, and returns that version.
+func (s *Store) Put(ctx context.Context, ns, key string, value []byte) (crdt.Version, error) {
+	if err := crdt.ValidateValue(value); err != nil {
+		return crdt.Version{}, err
+	}
+	return s.write(ctx, &op{local: true, ns: ns, key: key, value: value})
+}
+
+// Delete durably writes a tombstone for (ns, key). Deleting a key this
+// replica has never seen still writes the tombstone, since another replica
+// may hold the record.
+func (s *Store) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
+	return s.write(ctx, &op{local: true, ns: ns, key: key, deleted: true})
+}
+
+func (s *Store) write(ctx context.Context, o *op) (crdt.Version, error) {
+	if err := crdt.ValidateNamespace(o.ns); err != nil {
+		return crdt.Version{}, err
+	}
+	if err := crdt.ValidateKey(o.key); err != nil {
+		return crdt.Version{}, err
+	}
+	if err := s.submit(ctx, o); err != nil {
+		return crdt.Version{}, err
+	}
+	return o.version, nil
+}
+
+// Apply merges records received from peers and returns once the changes are
+// durable. Each record is validated and its stamp checked against the clock;
+// a bad record is rejected on its own without failing the others.
+func (s *Store) Apply(ctx context.Context, recs []crdt.Record) (ApplyResult, error) {
+	var total ApplyResult
+	for len(recs) > 0 {
+		n, size := 0, 0
+		for n < len(recs) && (n == 0 || size+len(recs[n].Value) <= applyChunkBytes) {
+			size += len(recs[n].Value)
+			n++
+		}
+		o := &op{recs: recs[:n]}
+		if err := s.submit(ctx, o); err != nil {
+			return total, err
+		}
+		total.add(o.result)
+		recs = recs[n:]
+	}
+	return total, nil
+}
+
+// submit queues o and waits for its commit. Once queued, an operation runs
+// to completion even if ctx ends, so a cancelled caller may still find its
+// write applied.
+func (s *Store) submit(ctx context.Context, o *op) error {
+	o.done = make(chan struct{})
+	select {
+	case s.ops <- o:
+	case <-s.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.done)
+	var batch []*op
+	for {
+		select {
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		case <-s.closing:
+			s.failQueued()
+			return
+		}
+		size := batch[0].size()
+	fill:
+		for len(batch) < maxBatchOps && size < maxBatchBytes {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+				size += o.size()
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+func (s *Store) failQueued() {
+	for {
+		select {
+		case o := <-s.ops:
+			o.err = ErrClosed
+			close(o.done)
+		default:
+			return
+		}
+	}
+}
+
+// commitBatch commits batch in one transaction, splitting it when Badger
+// finds the transaction too big, and then wakes every waiter.
+func (s *Store) commitBatch(batch []*op) {
+	err := s.tryCommit(batch)
+	if errors.Is(err, badger.ErrTxnTooBig) && len(batch) > 1 {
+		h := len(batch) / 2
+		s.commitBatch(batch[:h])
+		s.commitBatch(batch[h:])
+		return
+	}
+	for _, o := range batch {
+		if err != nil {
+			o.err = fmt.Errorf("store commit: %w", err)
+		}
+		close(o.done)
+	}
+}
+
+// tryCommit runs batch against a working copy of the committed state and
+// publishes that copy only if Badger commits, so memory never runs ahead of
+// disk.
+func (s *Store) tryCommit(batch []*op) error {
+	s.mu.RLock()
+	w := s.committed.clone()
+	s.mu.RUnlock()
+
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	m := merger{txn: txn, st: &w, clock: s.clock, origin: s.origin, touched: map[crdt.NodeID]struct{}{}}
+	changed := false
+	for _, o := range batch {
+		o.err, o.version, o.result = nil, crdt.Version{}, ApplyResult{}
+		if o.local {
+			v, err := m.local(o.ns, o.key, o.value, o.deleted)
+			if err != nil {
+				return err
+			}
+			o.version = v
+			changed = true
+			continue
+		}
+		res, err := m.remote(o.recs)
+		if err != nil {
+			return err
+		}
+		o.result = res
+		changed = changed || len(res.Applied) > 0
+	}
+	if len(m.touched) == 0 && !changed {
+		// Only stale or rejected records: nothing to fsync, but keep what
+		// the frontier learned about writes beyond a gap.
+		s.mu.Lock()
+		s.committed = w
+		s.mu.Unlock()
+		return nil
+	}
+	if err := writeMeta(txn, w, m.touched, s.clock.Last()); err != nil {
+		return err
+	}
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.committed = w
+	if changed {
+		close(s.notify)
+		s.notify = make(chan struct{})
+	}
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/syncnode/syncnode/crdt"
+)
+
+// merger applies writes inside one Badger transaction and keeps the working
+// state (digest, counters, frontier, feed head) in step with what it writes.
+type merger struct {
+	txn     *badger.Txn
+	st      *state
+	clock   *crdt.Clock
+	origin  crdt.NodeID
+	touched map[crdt.NodeID]struct{} // origins whose vector entry may have moved
+}
+
+// local stamps and installs a write made on this node. It always wins: the
+// clock has absorbed every stamp already stored, so Now() exceeds them all.
+func (m *merger) local(ns, key string, value []byte, deleted bool) (crdt.Version, error) {
+	cur, err := m.get(ns, key)
+	if err != nil {
+		return crdt.Version{}, err
+	}
+	m.st.selfSeq++
+	rec := crdt.Record{NS: ns, Key: key, Value: value, Deleted: deleted, Version: crdt.Version{
+		HLC:    m.clock.Now(),
+		Origin: m.origin,
+		Seq:    m.st.selfSeq,
+	}}
+	if err := m.install(rec, cur); err != nil {
+		return crdt.Version{}, err
+	}
+	m.observe(rec.Version)
+	return rec.Version, nil
+}
+
+// remote merges records from peers.
+func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
+	var res ApplyResult
+	for _, rec := range recs {
+		if err := rec.Validate(); err != nil {
+			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
+			continue
+		}
+		if err := m.clock.Update(rec.Version.HLC); err != nil {
+			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
+			continue
+		}
+		cur, err := m.get(rec.NS, rec.Key)
+		if err != nil {
+			return res, err
+		}
+		if cur != nil && !crdt.Supersedes(rec, cur.rec) {
+			res.Stale++
+		} else {
+			if err := m.install(rec, cur); err != nil {
+				return res, err
+			}
+			res.Applied = append(res.Applied, rec)
+		}
+		// A superseded write still counts as seen: the newer one that beat
+		// it carries everything a peer could want for this key.
+		m.observe(rec.Version)
+	}
+	res.Gap = m.st.frontier.Gaps()
+	return res, nil
+}
+
+func (m *merger) observe(v crdt.Version) {
+	if v.Origin == m.origin && v.Seq > m.st.selfSeq {
+		m.st.selfSeq = v.Seq
+	}
+	if advanced, _ := m.st.frontier.Observe(v.Origin, v.Seq); advanced {
+		m.touched[v.Origin] = struct{}{}
+	}
+}
+
+func (m *merger) get(ns, key string) (*storedRecord, error) {
+	item, err := m.txn.Get(recordKey(ns, key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sr storedRecord
+	err = item.Value(func(b []byte) (err error) {
+		sr, err = decodeStored(b)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sr, nil
+}
+
+// install makes rec the current record for its key, replacing cur (nil if
+// none) in the record table, the per-origin index, the change feed, the
+// digest and the counters.
+func (m *merger) install(rec crdt.Record, cur *storedRecord) error {
+	pos := m.st.feedHead + 1
+	ref := nsKey(rec.NS, rec.Key)
+	if cur != nil {
+		if err := m.txn.Delete(originKey(cur.rec.Version.Origin, cur.rec.Version.Seq)); err != nil {
+			return err
+		}
+		if err := m.txn.Delete(feedKey(cur.feedPos)); err != nil {
+			return err
+		}
+	}
+	if err := m.txn.Set(recordKey(rec.NS, rec.Key), encodeStored(storedRecord{rec: rec, feedPos: pos})); err != nil {
+		return err
+	}
+	if err := m.txn.Set(originKey(rec.Version.Origin, rec.Version.Seq), ref); err != nil {
+		return err
+	}
+	if err := m.txn.Set(feedKey(pos), ref); err != nil {
+		return err
+	}
+	m.st.feedHead = pos
+	if cur != nil {
+		m.st.digest.Remove(cur.rec)
+		m.count(cur.rec, -1)
+	}
+	m.st.digest.Add(rec)
+	m.count(rec, +1)
+	return nil
+}
+
+func (m *merger) count(r crdt.Record, delta int64) {
+	if r.Deleted {
+		m.st.dead += delta
+	} else {
+		m.st.live += delta
+	}
+}

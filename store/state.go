@@ -1,0 +1,133 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/syncnode/syncnode/crdt"
+)
+
+// state is the in-memory summary of what is committed: it mirrors the
+// metadata keys and is rewritten in the same transaction as the records, so
+// it never disagrees with them.
+type state struct {
+	frontier *crdt.Frontier
+	digest   crdt.Digest
+	feedHead uint64
+	live     int64
+	dead     int64
+	// selfSeq is the highest seq of our own origin ever stored, which can
+	// exceed the frontier after a restore from an old backup; local writes
+	// continue above it so no (origin, seq) is ever reused.
+	selfSeq uint64
+}
+
+var metaSelfSeq = []byte{tagMeta, 's'}
+
+func (st state) clone() state {
+	st.frontier = crdt.NewFrontier(st.frontier.Vector())
+	return st
+}
+
+// loadState reads the committed metadata and the clock's high-water mark.
+func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
+	st := state{}
+	var hlc uint64
+	vec := crdt.Vector{}
+	err := db.View(func(txn *badger.Txn) error {
+		for _, m := range []struct {
+			key []byte
+			dst *uint64
+		}{{metaHLC, &hlc}, {metaFeedHead, &st.feedHead}, {metaSelfSeq, &st.selfSeq}} {
+			if err := getU64(txn, m.key, m.dst); err != nil {
+				return err
+			}
+		}
+		var live, dead uint64
+		if err := getU64(txn, metaLive, &live); err != nil {
+			return err
+		}
+		if err := getU64(txn, metaDead, &dead); err != nil {
+			return err
+		}
+		st.live, st.dead = int64(live), int64(dead)
+		if item, err := txn.Get(metaDigest); err == nil {
+			b, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			d, ok := crdt.DigestFromBytes(b)
+			if !ok {
+				return fmt.Errorf("%w: digest", ErrCorrupt)
+			}
+			st.digest = d
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		var err error
+		vec, err = readVector(txn)
+		return err
+	})
+	if err != nil {
+		return state{}, 0, fmt.Errorf("load state: %w", err)
+	}
+	st.frontier = crdt.NewFrontier(vec)
+	return st, crdt.Timestamp(hlc), nil
+}
+
+func readVector(txn *badger.Txn) (crdt.Vector, error) {
+	vec := crdt.Vector{}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagVector}})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		var seq uint64
+		err := item.Value(func(b []byte) (err error) {
+			seq, err = readU64(b)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		vec[crdt.NodeID(item.Key()[1:])] = seq
+	}
+	return vec, nil
+}
+
+func getU64(txn *badger.Txn, key []byte, dst *uint64) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return item.Value(func(b []byte) (err error) {
+		*dst, err = readU64(b)
+		return err
+	})
+}
+
+// writeMeta stores st (for the origins in touched) and the clock's
+// high-water mark in txn.
+func writeMeta(txn *badger.Txn, st state, touched map[crdt.NodeID]struct{}, hlc crdt.Timestamp) error {
+	sets := []struct{ k, v []byte }{
+		{metaHLC, u64(uint64(hlc))},
+		{metaFeedHead, u64(st.feedHead)},
+		{metaSelfSeq, u64(st.selfSeq)},
+		{metaLive, u64(uint64(st.live))},
+		{metaDead, u64(uint64(st.dead))},
+		{metaDigest, st.digest.Bytes()},
+	}
+	for origin := range touched {
+		sets = append(sets, struct{ k, v []byte }{vectorKey(origin), u64(st.frontier.Get(origin))})
+	}
+	for _, kv := range sets {
+		if err := txn.Set(kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

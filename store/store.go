@@ -1,0 +1,193 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/syncnode/syncnode/crdt"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotFound means no record, live or deleted, exists for the key.
+	ErrNotFound = errors.New("record not found")
+	// ErrClosed is returned by operations on a closed Store.
+	ErrClosed = errors.New("store closed")
+	// ErrCorrupt means stored bytes could not be decoded.
+	ErrCorrupt = errors.New("store corrupt")
+)
+
+// Options configure a Store. Zero fields take the documented defaults.
+type Options struct {
+	// Dir is the Badger directory. Ignored when InMemory is set.
+	Dir string
+	// InMemory keeps everything in memory; for tests and the testnet only,
+	// since nothing survives Close.
+	InMemory bool
+	// Origin is this node's ID; it stamps every local write. Required.
+	Origin crdt.NodeID
+	// Clock reads physical time; nil means crdt.WallClock.
+	Clock crdt.PhysicalClock
+	// MaxSkew bounds how far ahead a remote stamp may be; zero means
+	// crdt.DefaultMaxSkew.
+	MaxSkew time.Duration
+	// MemTableSize is Badger's memtable size in bytes; zero means 64 MiB.
+	// The testnet lowers it to run many stores in one process.
+	MemTableSize int64
+	// BlockCacheSize is Badger's block cache in bytes; zero means 64 MiB.
+	BlockCacheSize int64
+	// Logger receives store events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a node's durable replica. All methods are safe for concurrent
+// use. Writes return only after their data is fsynced.
+type Store struct {
+	db     *badger.DB
+	origin crdt.NodeID
+	clock  *crdt.Clock
+	log    *slog.Logger
+
+	ops       chan *op
+	closing   chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+
+	mu        sync.RWMutex // guards committed and notify
+	committed state
+	notify    chan struct{}
+}
+
+// Open opens or creates the store described by opts and starts its commit
+// loop.
+func Open(opts Options) (*Store, error) {
+	if opts.Origin == "" {
+		return nil, errors.New("store open: origin is required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = crdt.WallClock
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	log := opts.Logger.With("component", "store")
+	db, err := badger.Open(badgerOptions(opts, log))
+	if err != nil {
+		return nil, fmt.Errorf("store open: %w", err)
+	}
+	st, hlc, err := loadState(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store open: %w", err)
+	}
+	s := &Store{
+		db:        db,
+		origin:    opts.Origin,
+		clock:     crdt.NewClock(opts.Clock, opts.MaxSkew, hlc),
+		log:       log,
+		ops:       make(chan *op, 4096),
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
+		committed: st,
+		notify:    make(chan struct{}),
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func badgerOptions(opts Options, log *slog.Logger) badger.Options {
+	bo := badger.DefaultOptions(opts.Dir)
+	if opts.InMemory {
+		bo = badger.DefaultOptions("").WithInMemory(true)
+	}
+	memtable, cache := opts.MemTableSize, opts.BlockCacheSize
+	if memtable <= 0 {
+		memtable = 64 << 20
+	}
+	if cache <= 0 {
+		cache = 64 << 20
+	}
+	return bo.
+		WithSyncWrites(!opts.InMemory).
+		// One goroutine commits; conflict tracking would only cost time.
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(memtable).
+		WithBlockCacheSize(cache).
+		WithNumCompactors(2).
+		WithLogger(badgerLogger{log})
+}
+
+// Origin returns the ID that stamps local writes.
+func (s *Store) Origin() crdt.NodeID { return s.origin }
+
+// Clock returns the store's hybrid logical clock. Peers' stamps are checked
+// against it before they are applied.
+func (s *Store) Clock() *crdt.Clock { return s.clock }
+
+// Close stops the commit loop, failing queued operations with ErrClosed, and
+// closes Badger. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.done
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("store close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// Vector returns the contiguous version vector of committed writes.
+func (s *Store) Vector() crdt.Vector {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.committed.frontier.Vector()
+}
+
+// Digest returns the state digest of committed records.
+func (s *Store) Digest() crdt.Digest {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.committed.digest
+}
+
+// Stats describes a store's contents.
+type Stats struct {
+	Live       int64 // records holding a value
+	Tombstones int64 // deleted records still remembered
+	FeedHead   uint64
+	Digest     crdt.Digest
+	Vector     crdt.Vector
+}
+
+// Stats returns counters for status reports.
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.committed
+	return Stats{Live: c.live, Tombstones: c.dead, FeedHead: c.feedHead, Digest: c.digest, Vector: c.frontier.Vector()}
+}
+
+// Changed returns a channel that is closed at the next commit that changes
+// any record. Take a fresh channel after each wake-up.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.notify
+}
+
+// badgerLogger routes Badger's logging into slog, keeping only warnings and
+// errors, which is all an operator needs from the storage engine.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any)   { l.log.Error(fmt.Sprintf(f, a...)) }
+func (l badgerLogger) Warningf(f string, a ...any) { l.log.Warn(fmt.Sprintf(f, a...)) }
+func (badgerLogger) Infof(string, ...any)          {}
+func (badgerLogger) Debugf(string, ...any)         {}
