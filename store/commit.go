@@ -30,6 +30,8 @@ type op struct {
 	deleted bool
 	// remote merge
 	recs []crdt.Record
+	// vector join
+	join crdt.Vector
 
 	// results, valid once done is closed
 	version crdt.Version
@@ -125,6 +127,17 @@ func (s *Store) Apply(ctx context.Context, recs []crdt.Record) (ApplyResult, err
 	return total, nil
 }
 
+// Join durably raises the store's vector to cover v. Call it only after
+// merging every record a peer's snapshot holds above our vector, and leave
+// out origins any of whose records were rejected: joining claims that this
+// replica now holds, or has superseded, every write v counts.
+func (s *Store) Join(ctx context.Context, v crdt.Vector) error {
+	if len(v) == 0 {
+		return nil
+	}
+	return s.submit(ctx, &op{join: v.Clone()})
+}
+
 // submit queues o and waits for its commit. Once queued, an operation runs
 // to completion even if ctx ends, so a cancelled caller may still find its
 // write applied.
@@ -215,6 +228,10 @@ func (s *Store) tryCommit(batch []*op) error {
 	changed := false
 	for _, o := range batch {
 		o.err, o.version, o.result = nil, crdt.Version{}, ApplyResult{}
+		if o.join != nil {
+			m.join(o.join)
+			continue
+		}
 		if o.local {
 			v, err := m.local(o.ns, o.key, o.value, o.deleted)
 			if err != nil {

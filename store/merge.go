@@ -70,6 +70,19 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 	return res, nil
 }
 
+// join raises the frontier to v.
+func (m *merger) join(v crdt.Vector) {
+	for origin, seq := range v {
+		if seq > m.st.frontier.Get(origin) {
+			m.touched[origin] = struct{}{}
+		}
+		if origin == m.origin && seq > m.st.selfSeq {
+			m.st.selfSeq = seq
+		}
+	}
+	m.st.frontier.Join(v)
+}
+
 func (m *merger) observe(v crdt.Version) {
 	if v.Origin == m.origin && v.Seq > m.st.selfSeq {
 		m.st.selfSeq = v.Seq
