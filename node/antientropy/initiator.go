@@ -1,0 +1,139 @@
+package antientropy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+)
+
+// pull runs one initiator session with p. Batches are merged as they
+// arrive, one at a time, so memory stays flat and the stream's flow control
+// holds the responder back while the store commits.
+func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
+	start := time.Now()
+	str, err := s.host.NewStream(ctx, p, ProtocolID)
+	if err != nil {
+		return res, fmt.Errorf("antientropy open stream: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { str.Reset() })
+	c := newConn(str, s.cfg.IdleTimeout)
+	defer func() {
+		stop()
+		if err != nil {
+			str.Reset()
+		} else {
+			str.Close()
+		}
+		res.BytesReceived, res.BytesSent = c.in, c.out
+		res.Duration = time.Since(start)
+		if ctx.Err() != nil && err != nil {
+			err = fmt.Errorf("antientropy pull: %w", ctx.Err())
+		}
+	}()
+
+	have, err := encodeVector(s.cfg.Store.Vector())
+	if err != nil {
+		return res, fmt.Errorf("antientropy pull: %w", err)
+	}
+	if err := c.write(frameVector, have); err != nil {
+		return res, fmt.Errorf("antientropy send vector: %w", err)
+	}
+	if err := str.CloseWrite(); err != nil {
+		return res, fmt.Errorf("antientropy send vector: %w", err)
+	}
+
+	rejected := map[crdt.NodeID]struct{}{}
+	var recs []crdt.Record
+	for {
+		t, payload, err := c.read()
+		if errors.Is(err, io.EOF) {
+			err = corrupt("stream ended before done")
+		}
+		if err != nil {
+			return res, s.peerError(p, "read", err)
+		}
+		switch t {
+		case frameBatch:
+			recs, err = decodeBatch(payload, recs)
+			if err != nil {
+				return res, s.peerError(p, "batch", err)
+			}
+			if err := s.apply(ctx, p, recs, &res, rejected); err != nil {
+				return res, err
+			}
+		case frameDone:
+			v, err := decodeVector(payload)
+			if err != nil {
+				return res, s.peerError(p, "done", err)
+			}
+			res.PeerVector = v
+			return res, s.join(ctx, v, rejected, &res)
+		case frameError:
+			rerr, err := decodeError(payload)
+			if err != nil {
+				return res, s.peerError(p, "error frame", err)
+			}
+			return res, fmt.Errorf("antientropy pull: %w", rerr)
+		default:
+			return res, s.peerError(p, "read", corrupt("unexpected %s frame", t))
+		}
+	}
+}
+
+// apply merges one batch, reporting each rejected record and remembering its
+// origin.
+func (s *Service) apply(ctx context.Context, p peer.ID, recs []crdt.Record, res *Result, rejected map[crdt.NodeID]struct{}) error {
+	ar, err := s.cfg.Store.Apply(ctx, recs)
+	if err != nil {
+		return fmt.Errorf("antientropy apply: %w", err)
+	}
+	res.Batches++
+	res.RecordsReceived += len(recs)
+	res.RecordsApplied += len(ar.Applied)
+	res.RecordsRejected += len(ar.Rejected)
+	for _, rj := range ar.Rejected {
+		rejected[rj.Record.Version.Origin] = struct{}{}
+		s.cfg.OnReject(p, fmt.Errorf("antientropy record %s/%s %v: %w", rj.Record.NS, rj.Record.Key, rj.Record.Version, rj.Err))
+	}
+	return nil
+}
+
+// join adopts the responder's vector except for origins with a rejected
+// record: joining those would claim writes this replica never stored.
+func (s *Service) join(ctx context.Context, v crdt.Vector, rejected map[crdt.NodeID]struct{}, res *Result) error {
+	joinable := v
+	if len(rejected) > 0 {
+		joinable = v.Clone()
+		for id := range rejected {
+			delete(joinable, id)
+			res.Skipped = append(res.Skipped, id)
+		}
+		slices.Sort(res.Skipped)
+	}
+	if s.cfg.Store.Vector().Dominates(joinable) {
+		// Already covered, as in every round between replicas in sync:
+		// skip the trip through the store's commit loop.
+		return nil
+	}
+	if err := s.cfg.Store.Join(ctx, joinable); err != nil {
+		return fmt.Errorf("antientropy join: %w", err)
+	}
+	return nil
+}
+
+// peerError wraps err from a session with p and reports it to OnReject when
+// the peer sent something malformed rather than the transport failing.
+func (s *Service) peerError(p peer.ID, op string, err error) error {
+	err = fmt.Errorf("antientropy %s: %w", op, err)
+	if errors.Is(err, crdt.ErrCorrupt) {
+		s.cfg.OnReject(p, err)
+	}
+	return err
+}

@@ -1,0 +1,140 @@
+package antientropy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+)
+
+// handle serves one inbound session.
+func (s *Service) handle(str network.Stream) {
+	p := str.Conn().RemotePeer()
+	c := newConn(str, s.cfg.IdleTimeout)
+	if !s.admit(p) {
+		// Best effort: the initiator learns to retry later.
+		_ = c.write(frameError, appendError(nil, codeBusy, "too many anti-entropy sessions"))
+		_ = str.Close()
+		return
+	}
+	defer s.release(p)
+	stop := context.AfterFunc(s.ctx, func() { str.Reset() })
+	defer stop()
+
+	n, err := s.serve(p, c)
+	switch {
+	case errors.Is(err, errSend):
+		s.log.Debug("anti-entropy session failed", "peer", p, "sent", n, "err", err)
+		_ = str.Reset()
+		return
+	case err != nil:
+		// An error frame may be on its way: close gracefully to deliver it.
+		s.log.Debug("anti-entropy session failed", "peer", p, "sent", n, "err", err)
+	default:
+		s.log.Debug("anti-entropy session served", "peer", p, "sent", n, "bytes", c.out)
+	}
+	_ = str.Close()
+}
+
+// serve reads the initiator's vector and streams every record above it from
+// one snapshot, then that snapshot's vector. It returns the records sent.
+func (s *Service) serve(p peer.ID, c *conn) (int, error) {
+	have, err := s.readRequest(p, c)
+	if err != nil {
+		if errors.Is(err, crdt.ErrCorrupt) {
+			_ = c.write(frameError, appendError(nil, codeBadRequest, err.Error()))
+		}
+		return 0, err
+	}
+
+	sn := s.cfg.Store.Snapshot()
+	defer sn.Close()
+	vec, err := sn.Vector()
+	var done []byte
+	if err == nil {
+		done, err = encodeVector(vec)
+	}
+	if err != nil {
+		_ = c.write(frameError, appendError(nil, codeInternal, "vector unavailable"))
+		return 0, fmt.Errorf("antientropy serve: %w", err)
+	}
+	b := batcher{c: c, maxRecords: s.cfg.MaxBatchRecords, maxBytes: s.cfg.MaxBatchBytes}
+	if err := sn.Above(have, b.add); err != nil {
+		if !errors.Is(err, errSend) {
+			_ = c.write(frameError, appendError(nil, codeInternal, "snapshot read failed"))
+		}
+		return b.sent, fmt.Errorf("antientropy serve: %w", err)
+	}
+	if err := b.flush(); err != nil {
+		return b.sent, fmt.Errorf("antientropy serve: %w", err)
+	}
+	if err := c.write(frameDone, done); err != nil {
+		return b.sent, fmt.Errorf("antientropy serve: %w: %w", errSend, err)
+	}
+	return b.sent, nil
+}
+
+// readRequest reads the initiator's vector, reporting a malformed one.
+func (s *Service) readRequest(p peer.ID, c *conn) (crdt.Vector, error) {
+	t, payload, err := c.read()
+	if errors.Is(err, io.EOF) {
+		err = corrupt("stream ended before vector")
+	}
+	if err == nil && t != frameVector {
+		err = corrupt("unexpected %s frame", t)
+	}
+	if err != nil {
+		return nil, s.peerError(p, "request", err)
+	}
+	have, err := decodeVector(payload)
+	if err != nil {
+		return nil, s.peerError(p, "request", err)
+	}
+	return have, nil
+}
+
+// errSend marks a failure to write to the initiator, after which no error
+// frame can be sent either.
+var errSend = errors.New("send")
+
+// batcher encodes records into batch frames of bounded size, reusing one
+// buffer for every frame.
+type batcher struct {
+	c          *conn
+	maxRecords int
+	maxBytes   int
+
+	body  []byte
+	count []byte
+	n     int
+	sent  int
+}
+
+func (b *batcher) add(r crdt.Record) error {
+	if b.n > 0 && (b.n >= b.maxRecords || len(b.body)+crdt.EncodedSize(r) > b.maxBytes) {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	b.body = crdt.AppendRecord(b.body, r)
+	b.n++
+	return nil
+}
+
+func (b *batcher) flush() error {
+	if b.n == 0 {
+		return nil
+	}
+	b.count = appendBatchCount(b.count[:0], b.n)
+	if err := b.c.write(frameBatch, b.count, b.body); err != nil {
+		return fmt.Errorf("%w: %w", errSend, err)
+	}
+	b.sent += b.n
+	b.body, b.n = b.body[:0], 0
+	return nil
+}
