@@ -1,0 +1,134 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/store"
+)
+
+// Limits of list and change pages.
+const (
+	// DefaultListLimit is the page size when a request gives no limit.
+	DefaultListLimit = 100
+	// MaxListLimit is the largest page a request may ask for.
+	MaxListLimit = 1000
+)
+
+// Version is the wire form of a crdt.Version. HLC is a decimal uint64 in a
+// string, since JSON numbers lose precision above 2^53 in most clients.
+type Version struct {
+	HLC    string `json:"hlc"`
+	Origin string `json:"origin"`
+	Seq    uint64 `json:"seq"`
+}
+
+// Record is the wire form of a record. Value is absent for a tombstone.
+type Record struct {
+	NS      string          `json:"ns"`
+	Key     string          `json:"key"`
+	Value   json.RawMessage `json:"value,omitempty"`
+	Version Version         `json:"version"`
+	Deleted bool            `json:"deleted"`
+}
+
+// Change is one entry of the change feed: a record and the cursor that
+// resumes the feed right after it.
+type Change struct {
+	Record
+	Cursor string `json:"cursor"`
+}
+
+// WriteResponse answers PUT and DELETE of a record.
+type WriteResponse struct {
+	Version Version `json:"version"`
+}
+
+// ListResponse answers GET /v1/records/{ns}. Next is empty on the last page,
+// otherwise the key to pass as after for the next one.
+type ListResponse struct {
+	Records []Record `json:"records"`
+	Next    string   `json:"next"`
+}
+
+// ChangesResponse answers GET /v1/changes. Cursor is what to pass as since
+// next time; it is opaque to clients.
+type ChangesResponse struct {
+	Changes []Change `json:"changes"`
+	Cursor  string   `json:"cursor"`
+}
+
+// PeersResponse answers GET /v1/peers.
+type PeersResponse struct {
+	Peers []Peer `json:"peers"`
+}
+
+// Health answers GET /healthz.
+type Health struct {
+	OK bool `json:"ok"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Error string `json:"error"`
+}
+
+// Status describes a node: GET /v1/status.
+type Status struct {
+	ID            string            `json:"id"`
+	Version       string            `json:"version"` // build version
+	Started       time.Time         `json:"started"`
+	Addrs         []string          `json:"addrs"`
+	API           string            `json:"api"`
+	Records       uint64            `json:"records"`
+	Tombstones    uint64            `json:"tombstones"`
+	Digest        string            `json:"digest"`
+	Vector        map[string]uint64 `json:"vector"`
+	Peers         []Peer            `json:"peers"`
+	Rejected      map[string]uint64 `json:"rejected"` // by reason
+	RejectedTotal uint64            `json:"rejected_total"`
+	Clock         string            `json:"clock"` // HLC high-water, decimal
+}
+
+// Peer describes one group peer.
+type Peer struct {
+	ID            string     `json:"id"`
+	Addrs         []string   `json:"addrs"`
+	Source        string     `json:"source"` // mdns, relay, static or inbound
+	Connected     bool       `json:"connected"`
+	LastSync      *time.Time `json:"last_sync,omitempty"`
+	LastSyncError string     `json:"last_sync_error,omitempty"`
+	InSync        bool       `json:"in_sync"`
+	Digest        string     `json:"digest,omitempty"`
+	Rejected      uint64     `json:"rejected"`
+}
+
+// FromVersion converts a version to its wire form.
+func FromVersion(v crdt.Version) Version {
+	return Version{HLC: v.HLC.String(), Origin: string(v.Origin), Seq: v.Seq}
+}
+
+// ToVersion converts a wire version back, failing on a malformed HLC.
+func ToVersion(v Version) (crdt.Version, error) {
+	hlc, err := crdt.ParseTimestamp(v.HLC)
+	if err != nil {
+		return crdt.Version{}, fmt.Errorf("api version: %w", err)
+	}
+	return crdt.Version{HLC: hlc, Origin: crdt.NodeID(v.Origin), Seq: v.Seq}, nil
+}
+
+// FromRecord converts a record to its wire form.
+func FromRecord(r crdt.Record) Record {
+	return Record{NS: r.NS, Key: r.Key, Value: r.Value, Version: FromVersion(r.Version), Deleted: r.Deleted}
+}
+
+// FromChange converts a feed entry to its wire form.
+func FromChange(c store.Change) Change {
+	return Change{Record: FromRecord(c.Record), Cursor: FormatCursor(c.Pos)}
+}
+
+// FormatCursor renders a feed position as a cursor.
+func FormatCursor(pos uint64) string { return strconv.FormatUint(pos, 10) }
