@@ -28,6 +28,9 @@ type Backend interface {
 	// first, tombstones included, only of ns unless ns is empty; next is the
 	// position to pass as since for the following call. It never blocks.
 	Changes(since uint64, ns string, limit int) (changes []store.Change, next uint64, err error)
+	// Head returns the feed position of the latest change (0 if none), the
+	// cursor from which only later changes are seen.
+	Head() uint64
 	// Changed returns a channel closed at the next commit that changes a
 	// record. Callers take a fresh channel after each wake-up.
 	Changed() <-chan struct{}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -18,7 +17,7 @@ func (s *Server) parseCursor(v, dflt string) (uint64, error) {
 		v = dflt
 	}
 	if v == cursorNow {
-		return s.head()
+		return s.b.Head(), nil
 	}
 	pos, err := strconv.ParseUint(v, 10, 64)
 	// The largest position is refused: nothing can follow it.
@@ -26,48 +25,6 @@ func (s *Server) parseCursor(v, dflt string) (uint64, error) {
 		return 0, badRequest("malformed cursor %q", v)
 	}
 	return pos, nil
-}
-
-// head returns the position of the latest change in the feed. The Backend
-// has no accessor for it, but the feed always holds an entry at the head,
-// so Changes(s) is empty exactly when s >= head. An exponential then binary
-// search finds it in about 2·log2(head) one-entry reads.
-func (s *Server) head() (uint64, error) {
-	empty := func(since uint64) (bool, error) {
-		page, _, err := s.b.Changes(since, "", 1)
-		if err != nil {
-			return false, fmt.Errorf("find feed head: %w", err)
-		}
-		return len(page) == 0, nil
-	}
-	// Invariant: every position below lo is followed by a change.
-	lo, hi := uint64(0), uint64(0)
-	for {
-		done, err := empty(hi)
-		if err != nil {
-			return 0, err
-		}
-		if done {
-			break
-		}
-		if hi >= math.MaxUint64/2 {
-			return 0, fmt.Errorf("find feed head: position beyond %d", hi)
-		}
-		lo, hi = hi+1, 2*hi+1
-	}
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		done, err := empty(mid)
-		if err != nil {
-			return 0, err
-		}
-		if done {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo, nil
 }
 
 // parseLimit reads a page size: DefaultListLimit when absent, else 1 to

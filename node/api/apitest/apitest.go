@@ -52,6 +52,9 @@ func NewBackend(tb testing.TB, dir string) *Backend {
 	return &Backend{Store: st, status: api.Status{ID: Origin}}
 }
 
+// Head returns the feed position of the latest change.
+func (b *Backend) Head() uint64 { return b.Stats().FeedHead }
+
 // SetStatus sets what Status returns.
 func (b *Backend) SetStatus(st api.Status) {
 	b.mu.Lock()
