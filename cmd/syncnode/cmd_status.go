@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/syncnode/syncnode/node/api"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show the node, its replica and whether each peer is in sync",
+		ArgsUsage: " ",
+		Flags:     clientFlags(),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 0 {
+				return usagef("syncnode status")
+			}
+			cl, err := connect(c)
+			if err != nil {
+				return err
+			}
+			st, err := cl.Status(c.Context)
+			if err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+			return out(c).result(st, func(w io.Writer) {
+				fmt.Fprintf(w, "device     %s\nversion    %s\nup         %s\napi        %s\n", st.ID, st.Version, time.Since(st.Started).Round(time.Second), st.API)
+				fmt.Fprintf(w, "records    %d (+%d tombstones)\ndigest     %s\nclock      %s\n", st.Records, st.Tombstones, st.Digest, st.Clock)
+				fmt.Fprintf(w, "rejected   %d%s\n", st.RejectedTotal, reasons(st.Rejected))
+				for _, a := range st.Addrs {
+					fmt.Fprintf(w, "listen     %s\n", a)
+				}
+				fmt.Fprintf(w, "peers      %d\n", len(st.Peers))
+				printPeers(w, st.Peers)
+			})
+		},
+	}
+}
+
+func peersCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "peers",
+		Usage:     "list known peers: addresses, how found, last sync, in sync",
+		ArgsUsage: " ",
+		Flags:     clientFlags(),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 0 {
+				return usagef("syncnode peers")
+			}
+			cl, err := connect(c)
+			if err != nil {
+				return err
+			}
+			peers, err := cl.Peers(c.Context)
+			if err != nil {
+				return fmt.Errorf("peers: %w", err)
+			}
+			return out(c).result(api.PeersResponse{Peers: peers}, func(w io.Writer) {
+				if len(peers) == 0 {
+					fmt.Fprintln(w, "no peers yet")
+					return
+				}
+				printPeers(w, peers)
+			})
+		},
+	}
+}
+
+func printPeers(w io.Writer, peers []api.Peer) {
+	for _, p := range peers {
+		state := "disconnected"
+		if p.Connected {
+			state = "connected"
+		}
+		sync := "in sync: no"
+		if p.InSync {
+			sync = "in sync: yes"
+		}
+		last := "never"
+		if p.LastSync != nil {
+			last = time.Since(*p.LastSync).Round(time.Second).String() + " ago"
+		}
+		fmt.Fprintf(w, "  %s  %s via %s, %s, last sync %s", p.ID, state, p.Source, sync, last)
+		if p.LastSyncError != "" {
+			fmt.Fprintf(w, " (error: %s)", p.LastSyncError)
+		}
+		if p.Rejected > 0 {
+			fmt.Fprintf(w, ", %d rejected", p.Rejected)
+		}
+		fmt.Fprintln(w)
+		for _, a := range p.Addrs {
+			fmt.Fprintf(w, "      %s\n", a)
+		}
+	}
+}
+
+func reasons(m map[string]uint64) string {
+	if len(m) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(m))
+	for r, n := range m {
+		parts = append(parts, fmt.Sprintf("%s=%d", r, n))
+	}
+	sort.Strings(parts)
+	return " (" + strings.Join(parts, ", ") + ")"
+}

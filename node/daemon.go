@@ -1,0 +1,206 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/datadir"
+	"github.com/syncnode/syncnode/node/p2p"
+	"github.com/syncnode/syncnode/store"
+)
+
+// DefaultAPIAddr is where the local API listens unless told otherwise.
+const DefaultAPIAddr = "127.0.0.1:7070"
+
+// DefaultListen is the libp2p listen address unless told otherwise: every
+// IPv4 interface, a port chosen by the kernel. Addresses reach other devices
+// through mDNS, invite codes and the relay, so the port need not be fixed.
+var DefaultListen = []string{"/ip4/0.0.0.0/tcp/0"}
+
+// PeersFile, in the data dir, lists the multiaddrs of peers to keep
+// connected across restarts: the inviter's, written by join.
+const PeersFile = "peers"
+
+// Options configure a node run from a data directory, which is what
+// `syncnode run` does.
+type Options struct {
+	// DataDir is the data directory; a fresh one is initialized.
+	DataDir string
+	// Listen are libp2p listen multiaddrs; empty means DefaultListen.
+	Listen []string
+	// API is the local API's host:port; empty means DefaultAPIAddr, and
+	// then a busy default port falls back to a free one (the chosen address
+	// is written to the data dir's api-addr either way).
+	API string
+	// Peers are static peers' multiaddrs, each with /p2p/ID.
+	Peers []string
+	// MDNS and MDNSInterfaces turn on LAN discovery.
+	MDNS           bool
+	MDNSInterfaces []string
+	// SyncInterval is the mean anti-entropy period (see Config).
+	SyncInterval time.Duration
+	// Version is reported by status.
+	Version string
+	// Logger receives node events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Start opens (or initializes) a data directory and runs a node on it. It
+// writes the API address to the data dir and removes it on Close. created
+// reports whether the data dir was initialized just now.
+func Start(opts Options) (n *Node, created bool, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	dir, created, err := datadir.OpenOrInit(opts.DataDir)
+	if err != nil {
+		return nil, false, err
+	}
+	statics, err := staticPeers(dir, opts.Peers)
+	if err != nil {
+		return nil, created, err
+	}
+	key, err := dir.Identity()
+	if err != nil {
+		return nil, created, err
+	}
+	secret, err := dir.Secret()
+	if err != nil {
+		return nil, created, err
+	}
+	token, err := dir.Token()
+	if err != nil {
+		return nil, created, err
+	}
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, created, fmt.Errorf("node identity: %w", err)
+	}
+	listen, err := parseAddrs(orDefault(opts.Listen, DefaultListen))
+	if err != nil {
+		return nil, created, fmt.Errorf("node --listen: %w", err)
+	}
+	apiLn, err := listenAPI(opts.API)
+	if err != nil {
+		return nil, created, err
+	}
+	st, err := store.Open(store.Options{
+		Dir:    dir.DBPath(),
+		Origin: crdt.NodeID(id.String()),
+		Logger: opts.Logger,
+	})
+	if err != nil {
+		apiLn.Close()
+		return nil, created, err
+	}
+	h, err := p2p.New(p2p.Config{PrivKey: key, PSK: secret.PSK(), ListenAddrs: listen})
+	if err != nil {
+		apiLn.Close()
+		st.Close()
+		return nil, created, err
+	}
+	n, err = newWithListener(Config{
+		Store:          st,
+		Host:           h,
+		Secret:         secret,
+		StaticPeers:    statics,
+		MDNS:           opts.MDNS,
+		MDNSInterfaces: opts.MDNSInterfaces,
+		SyncInterval:   opts.SyncInterval,
+		APIToken:       token,
+		Version:        opts.Version,
+		Logger:         opts.Logger,
+	}, apiLn)
+	if err != nil {
+		return nil, created, err
+	}
+	if err := dir.WriteAPIAddr(n.APIAddr()); err != nil {
+		n.Close()
+		return nil, created, err
+	}
+	n.onClose(dir.RemoveAPIAddr)
+	return n, created, nil
+}
+
+// listenAPI opens the local API's listener. Only the default address falls
+// back to a free port: an address the user chose is theirs to fix.
+func listenAPI(addr string) (net.Listener, error) {
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("node api listen on %s: %w", addr, err)
+		}
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", DefaultAPIAddr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("node api listen: %w", err)
+	}
+	return ln, nil
+}
+
+// staticPeers merges --peer addresses with those remembered in the data dir.
+func staticPeers(dir *datadir.Dir, flags []string) ([]peer.AddrInfo, error) {
+	all := append([]string(nil), flags...)
+	saved, err := dir.ReadFile(PeersFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(saved), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			all = append(all, line)
+		}
+	}
+	addrs, err := parseAddrs(all)
+	if err != nil {
+		return nil, fmt.Errorf("node peers: %w", err)
+	}
+	infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
+	if err != nil {
+		return nil, fmt.Errorf("node peers: each peer address needs /p2p/<id>: %w", err)
+	}
+	return infos, nil
+}
+
+// SavePeers records peer multiaddrs in the data dir, so that every later run
+// keeps them connected. join uses it for the inviter's addresses.
+func SavePeers(dir *datadir.Dir, addrs []ma.Multiaddr) error {
+	var b strings.Builder
+	for _, a := range addrs {
+		b.WriteString(a.String())
+		b.WriteByte('\n')
+	}
+	return dir.WriteFile(PeersFile, []byte(b.String()))
+}
+
+func parseAddrs(ss []string) ([]ma.Multiaddr, error) {
+	out := make([]ma.Multiaddr, 0, len(ss))
+	for _, s := range ss {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func orDefault(v, def []string) []string {
+	if len(v) == 0 {
+		return def
+	}
+	return v
+}

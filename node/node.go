@@ -1,0 +1,360 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/antientropy"
+	"github.com/syncnode/syncnode/node/api"
+	"github.com/syncnode/syncnode/node/discovery"
+	"github.com/syncnode/syncnode/node/gossip"
+	"github.com/syncnode/syncnode/node/group"
+	"github.com/syncnode/syncnode/store"
+)
+
+const dialTimeout = 10 * time.Second
+
+// Config wires a Node. The node takes ownership of Store and Host and closes
+// them on Close.
+type Config struct {
+	// Store is the node's replica. Required.
+	Store *store.Store
+	// Host is the node's libp2p host. Required.
+	Host host.Host
+	// Secret is the group secret; it names the gossip topic and the mDNS hint.
+	Secret group.Secret
+	// StaticPeers are dialled at start and redialled whenever disconnected.
+	StaticPeers []peer.AddrInfo
+	// MDNS turns on LAN discovery. Off unless asked for, so no test can
+	// multicast on a real interface by accident.
+	MDNS bool
+	// MDNSInterfaces limits mDNS to these interfaces; empty means all
+	// multicast-capable ones.
+	MDNSInterfaces []string
+	// SyncInterval is the mean anti-entropy period; zero means
+	// DefaultSyncInterval and a negative value turns the timer off.
+	SyncInterval time.Duration
+	// ScoreWhitelist exempts these networks from GossipSub's same-IP
+	// penalty; in-process tests share one address.
+	ScoreWhitelist []*net.IPNet
+	// APIAddr is the local HTTP API's host:port; empty means no API.
+	APIAddr string
+	// APIToken is the bearer token the API requires.
+	APIToken string
+	// Version is reported by status.
+	Version string
+	// Logger receives node events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Node is one running device.
+type Node struct {
+	cfg     Config
+	store   *store.Store
+	host    host.Host
+	log     *slog.Logger
+	started time.Time
+
+	gossip  *gossip.Gossip
+	ae      *antientropy.Service
+	mdns    *discovery.Service
+	peers   *peerTable
+	rejects *rejectCounter
+	aeStats aeCounters
+	metrics http.Handler
+
+	apiLn  net.Listener
+	apiSrv *http.Server
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	afterClose []func() error
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// New starts a node: gossip, anti-entropy, discovery, static peers and, if
+// cfg.APIAddr is set, the local API. Close stops it.
+func New(cfg Config) (*Node, error) {
+	var ln net.Listener
+	if cfg.APIAddr != "" {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.APIAddr); err != nil {
+			return nil, fmt.Errorf("node api listen: %w", err)
+		}
+	}
+	return newWithListener(cfg, ln)
+}
+
+// newWithListener is New with the API listener already open (nil for no
+// API). On error it closes everything it was given.
+func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
+	if cfg.Store == nil || cfg.Host == nil {
+		if apiLn != nil {
+			apiLn.Close()
+		}
+		return nil, errors.New("node: store and host are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SyncInterval == 0 {
+		cfg.SyncInterval = DefaultSyncInterval
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg:     cfg,
+		store:   cfg.Store,
+		host:    cfg.Host,
+		log:     cfg.Logger.With("component", "node", "id", cfg.Host.ID()),
+		started: time.Now(),
+		peers:   newPeerTable(),
+		rejects: newRejectCounter(),
+		apiLn:   apiLn,
+		ctx:     ctx,
+		cancel:  cancel,
+	}
+	if err := n.start(cfg); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) start(cfg Config) error {
+	var err error
+	n.ae = antientropy.New(n.host, antientropy.Config{
+		Store:    n.store,
+		OnReject: n.rejected,
+		Logger:   cfg.Logger,
+	})
+	n.gossip, err = gossip.New(n.ctx, n.host, gossip.Config{
+		Topic:          cfg.Secret.Topic(),
+		Store:          n.store,
+		ScoreWhitelist: cfg.ScoreWhitelist,
+		OnGap:          func(from peer.ID) { n.requestSync(from, "gap") },
+		OnReject:       n.rejected,
+		Logger:         cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("node gossip: %w", err)
+	}
+	serveDigest(n.host, n.store.Digest)
+	n.metrics = newMetrics(n)
+	n.host.Network().Notify(connNotifee{n})
+	if cfg.SyncInterval > 0 {
+		n.wg.Add(1)
+		go n.syncLoop(cfg.SyncInterval)
+	}
+	if len(cfg.StaticPeers) > 0 {
+		n.wg.Add(1)
+		go n.redialLoop(cfg.StaticPeers)
+	}
+	if cfg.MDNS {
+		if err := n.startMDNS(cfg); err != nil {
+			return err
+		}
+	}
+	if n.apiLn != nil {
+		if err := n.serveAPI(cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Node) startMDNS(cfg Config) error {
+	svc, err := discovery.New(discovery.Config{
+		Self:       n.host.ID(),
+		Hint:       cfg.Secret.Hint(),
+		Addrs:      n.host.Addrs,
+		Interfaces: cfg.MDNSInterfaces,
+		Logger:     cfg.Logger,
+	}, func(ai peer.AddrInfo) {
+		// Dial off the browse loop: one slow peer must not delay the rest.
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.dial(n.ctx, ai, SourceMDNS); err != nil && n.ctx.Err() == nil {
+				n.log.Debug("mdns peer dial failed", "peer", ai.ID, "err", err)
+			}
+		}()
+	})
+	if err != nil {
+		return fmt.Errorf("node mdns: %w", err)
+	}
+	if err := svc.Start(n.ctx); err != nil {
+		return fmt.Errorf("node mdns: %w", err)
+	}
+	n.mdns = svc
+	return nil
+}
+
+func (n *Node) serveAPI(cfg Config) error {
+	ln := n.apiLn
+	srv, err := api.New(api.Config{
+		Backend: n,
+		Token:   cfg.APIToken,
+		Addr:    ln.Addr().String(),
+		Metrics: n.metrics,
+		Logger:  cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("node api: %w", err)
+	}
+	n.apiSrv = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return n.ctx },
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("api server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// redialLoop keeps static peers connected.
+func (n *Node) redialLoop(peers []peer.AddrInfo) {
+	defer n.wg.Done()
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		for _, ai := range peers {
+			if err := n.dial(n.ctx, ai, SourceStatic); err != nil && n.ctx.Err() == nil {
+				n.log.Debug("static peer unreachable", "peer", ai.ID, "err", err)
+			}
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ID returns the node's peer ID, which is also the origin of its writes.
+func (n *Node) ID() peer.ID { return n.host.ID() }
+
+// Host returns the node's libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Store returns the node's replica.
+func (n *Node) Store() *store.Store { return n.store }
+
+// APIAddr returns the address the local API listens on, or "".
+func (n *Node) APIAddr() string {
+	if n.apiLn == nil {
+		return ""
+	}
+	return n.apiLn.Addr().String()
+}
+
+// Connect dials a peer now.
+func (n *Node) Connect(ctx context.Context, ai peer.AddrInfo) error {
+	return n.dial(ctx, ai, SourceStatic)
+}
+
+// SyncWith runs one anti-entropy pull from p and waits for it.
+func (n *Node) SyncWith(ctx context.Context, p peer.ID) (antientropy.Result, error) {
+	res, err := n.ae.Sync(ctx, p)
+	n.synced(p, res, err)
+	return res, err
+}
+
+// Close stops the node and closes its host and store.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		// Cancelling first ends long polls and watch streams, so the API
+		// shuts down promptly.
+		n.cancel()
+		var errs []error
+		if n.apiSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, n.apiSrv.Shutdown(ctx))
+			cancel()
+		} else if n.apiLn != nil {
+			errs = append(errs, n.apiLn.Close())
+		}
+		if n.mdns != nil {
+			errs = append(errs, n.mdns.Close())
+		}
+		if n.gossip != nil {
+			n.gossip.Close()
+		}
+		if n.ae != nil {
+			n.ae.Close()
+		}
+		n.wg.Wait()
+		errs = append(errs, n.host.Close(), n.store.Close())
+		for _, f := range n.afterClose {
+			errs = append(errs, f())
+		}
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+// onClose runs f after the node has stopped.
+func (n *Node) onClose(f func() error) { n.afterClose = append(n.afterClose, f) }
+
+// rejected counts a record or message refused from p.
+func (n *Node) rejected(p peer.ID, err error) {
+	n.rejects.add(p, err)
+	n.peers.reject(p)
+	n.log.Warn("rejected input from peer", "peer", p, "err", err)
+}
+
+// Put writes a value locally and gossips it once durable.
+func (n *Node) Put(ctx context.Context, ns, key string, value []byte) (crdt.Version, error) {
+	v, err := n.store.Put(ctx, ns, key, value)
+	if err != nil {
+		return v, err
+	}
+	n.gossip.Publish(crdt.Record{NS: ns, Key: key, Value: value, Version: v})
+	return v, nil
+}
+
+// Delete writes a tombstone locally and gossips it once durable.
+func (n *Node) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
+	v, err := n.store.Delete(ctx, ns, key)
+	if err != nil {
+		return v, err
+	}
+	n.gossip.Publish(crdt.Record{NS: ns, Key: key, Deleted: true, Version: v})
+	return v, nil
+}
+
+// Get reads the current record, tombstones included.
+func (n *Node) Get(ns, key string) (crdt.Record, error) { return n.store.Get(ns, key) }
+
+// List reads live records of a namespace in key order.
+func (n *Node) List(ns, prefix, after string, limit int) ([]crdt.Record, bool, error) {
+	return n.store.List(ns, prefix, after, limit)
+}
+
+// Changes reads the local change feed.
+func (n *Node) Changes(since uint64, ns string, limit int) ([]store.Change, uint64, error) {
+	return n.store.Changes(since, ns, limit)
+}
+
+// Head returns the feed position of the latest local change.
+func (n *Node) Head() uint64 { return n.store.Stats().FeedHead }
+
+// Changed is closed at the next commit that changes a record.
+func (n *Node) Changed() <-chan struct{} { return n.store.Changed() }
