@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -47,6 +48,9 @@ type Config struct {
 	// ScoreWhitelist exempts these networks from GossipSub's same-IP
 	// penalty; in-process tests share one address.
 	ScoreWhitelist []*net.IPNet
+	// GossipOptions are extra GossipSub options, for test harnesses that
+	// inject faults (testnet drops messages with a validator).
+	GossipOptions []pubsub.Option
 	// APIAddr is the local HTTP API's host:port; empty means no API.
 	APIAddr string
 	// APIToken is the bearer token the API requires.
@@ -147,6 +151,7 @@ func (n *Node) start(cfg Config) error {
 		OnGap:          func(from peer.ID) { n.requestSync(from, "gap") },
 		OnReject:       n.rejected,
 		Logger:         cfg.Logger,
+		Options:        cfg.GossipOptions,
 	})
 	if err != nil {
 		return fmt.Errorf("node gossip: %w", err)
