@@ -82,10 +82,16 @@ func ValidateKey(key string) error {
 	return nil
 }
 
-// ValidateValue checks that v is one JSON value no larger than MaxValueSize.
+// ValidateValue checks that v is one JSON value no larger than MaxValueSize,
+// encoded as UTF-8 as RFC 8259 requires between systems. json.Valid alone
+// accepts invalid UTF-8 inside strings, which other decoders reject or
+// rewrite, so the same bytes would read differently on different clients.
 func ValidateValue(v []byte) error {
 	if len(v) > MaxValueSize {
 		return fmt.Errorf("%w: value of %d bytes exceeds the %d-byte limit", ErrInvalid, len(v), MaxValueSize)
+	}
+	if !utf8.Valid(v) {
+		return fmt.Errorf("%w: value is not valid UTF-8", ErrInvalid)
 	}
 	if !json.Valid(v) {
 		return fmt.Errorf("%w: value is not valid JSON", ErrInvalid)
