@@ -1,7 +1,7 @@
 package crdt
 
 // maxAhead bounds how many out-of-order seqs a Frontier remembers per origin.
-// Past it the oldest knowledge is simply dropped: anti-entropy re-delivers
+// Past it newly arriving seqs are not remembered: anti-entropy re-delivers
 // whatever the vector does not cover, so forgetting costs bandwidth, never
 // correctness.
 const maxAhead = 4096

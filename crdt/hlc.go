@@ -144,10 +144,7 @@ func next(last Timestamp, wallMS int64) Timestamp {
 	if wallMS > last.WallMS() {
 		return NewTimestamp(wallMS, 0)
 	}
-	if last.Logical() == MaxLogical {
-		// The counter is exhausted: borrow the next millisecond, as the
-		// logical part would otherwise wrap and break monotonicity.
-		return NewTimestamp(last.WallMS()+1, 0)
-	}
+	// An exhausted logical counter carries into the millisecond part, so
+	// last+1 stays monotonic without a special case.
 	return last + 1
 }

@@ -13,7 +13,7 @@ func (v Vector) Get(origin NodeID) uint64 { return v[origin] }
 func (v Vector) Covers(origin NodeID, seq uint64) bool { return seq <= v[origin] }
 
 // Join raises every entry of v to at least o's, in place, and reports
-// whether anything changed.
+// whether anything changed. v must be non-nil (Clone of nil is).
 func (v Vector) Join(o Vector) bool {
 	changed := false
 	for id, seq := range o {
