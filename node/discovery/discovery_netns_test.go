@@ -14,6 +14,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/syncnode/syncnode/node/netnstest"
 )
 
 // Fast timings for tests; the defaults would make every test last seconds.
@@ -65,15 +67,15 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 // multicast, by rerunning the test there.
 func inLoopbackNetns(t *testing.T, body func(t *testing.T)) {
 	t.Helper()
-	if netnsChild(t) {
-		requireIsolated(t)
+	if netnstest.IsChild(t) {
+		netnstest.RequireIsolated(t)
 		body(t)
 		return
 	}
-	requireNetns(t)
-	ns := newNetns(t)
-	enableLoopbackMulticast(t, ns)
-	runInNetns(t, ns)
+	netnstest.Require(t)
+	ns := netnstest.NewNamespace(t)
+	netnstest.EnableLoopbackMulticast(t, ns)
+	netnstest.RunChild(t, ns)
 }
 
 func TestTwoServicesFindEachOther(t *testing.T) {
@@ -182,12 +184,12 @@ const (
 // another group. Each host checks that it finds exactly its group's peers, at
 // their LAN address, and hears the others without reporting them.
 func TestLANAcrossNamespaces(t *testing.T) {
-	if netnsChild(t) {
-		requireIsolated(t)
+	if netnstest.IsChild(t) {
+		netnstest.RequireIsolated(t)
 		lanChild(t)
 		return
 	}
-	requireNetns(t)
+	netnstest.Require(t)
 	hosts := []struct {
 		hint    string
 		expect  string // indexes of the peers to find
@@ -197,15 +199,15 @@ func TestLANAcrossNamespaces(t *testing.T) {
 		{"group-one", "0", 1},
 		{"group-two", "", 2},
 	}
-	lan := newLAN(t, len(hosts))
-	procs := make([]*netnsProc, len(hosts))
+	lan := netnstest.NewLAN(t, len(hosts))
+	procs := make([]*netnstest.Child, len(hosts))
 	for i, h := range hosts {
-		procs[i] = startInNetns(t, lan[i].NS,
+		procs[i] = netnstest.StartChild(t, lan[i].NS,
 			lanEnvIndex+"="+strconv.Itoa(i), lanEnvHint+"="+h.hint,
 			lanEnvExpect+"="+h.expect, lanEnvForeign+"="+strconv.Itoa(h.foreign))
 	}
-	waitLines(t, "LAN-READY", time.Now().Add(testDeadline), procs...)
-	stopAll(t, procs...)
+	netnstest.WaitLines(t, "LAN-READY", time.Now().Add(testDeadline), procs...)
+	netnstest.StopAll(t, procs...)
 }
 
 // lanChild is one host of TestLANAcrossNamespaces: it browses until it has
@@ -252,8 +254,8 @@ func lanChild(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	if got := s.Stats().Interfaces; !slices.Equal(got, []string{lanIface}) {
-		t.Errorf("picked interfaces %v, want [%s]", got, lanIface)
+	if got := s.Stats().Interfaces; !slices.Equal(got, []string{netnstest.Iface}) {
+		t.Errorf("picked interfaces %v, want [%s]", got, netnstest.Iface)
 	}
 	waitFor(t, "expected peers and foreign entries", func() bool {
 		for _, id := range rec.ids() {
@@ -269,7 +271,7 @@ func lanChild(t *testing.T) {
 		return s.Stats().IgnoredOtherGroup >= foreign
 	})
 	fmt.Println("LAN-READY")
-	waitStdinClosed()
+	netnstest.WaitParent()
 	if err := s.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
