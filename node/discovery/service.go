@@ -204,6 +204,10 @@ func (s *Service) loop(ctx context.Context, active []served, done chan<- struct{
 	rng := rand.New(rand.NewPCG(seed.Sum64(), 0))
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	// Devices started together each browse before the others answer, so
+	// the first rounds come quickly (1 s, 2 s, 4 s, ...) and only then
+	// settle at Interval: neighbours meet in seconds, not a full interval.
+	delay := min(firstDelay, s.cfg.Interval)
 	for {
 		select {
 		case <-ctx.Done():
@@ -211,9 +215,14 @@ func (s *Service) loop(ctx context.Context, active []served, done chan<- struct{
 		case <-timer.C:
 		}
 		s.round(ctx, active)
-		timer.Reset(jitter(s.cfg.Interval, rng))
+		timer.Reset(jitter(delay, rng))
+		delay = min(2*delay, s.cfg.Interval)
 	}
 }
+
+// firstDelay is the wait after the first browse round; it doubles up to
+// Config.Interval.
+const firstDelay = time.Second
 
 // jitter returns d moved by up to a tenth either way.
 func jitter(d time.Duration, rng *rand.Rand) time.Duration {
