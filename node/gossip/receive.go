@@ -1,0 +1,115 @@
+package gossip
+
+import (
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/store"
+)
+
+// applyBatchBytes bounds the messages merged in one Store.Apply call.
+const applyBatchBytes = 1 << 20
+
+// inbound is a validated message from a peer, waiting to be merged.
+type inbound struct {
+	from peer.ID
+	recs []crdt.Record
+	size int
+}
+
+// readLoop takes validated messages off the subscription and hands them to
+// applyLoop. Our own messages come back through the subscription too, and
+// are skipped: their records are already in the store.
+func (g *Gossip) readLoop() {
+	defer g.wg.Done()
+	for {
+		msg, err := g.sub.Next(g.ctx)
+		if err != nil {
+			return
+		}
+		if msg.GetFrom() == g.self {
+			continue
+		}
+		recs, ok := msg.ValidatorData.([]crdt.Record)
+		if !ok {
+			// Only the validator delivers remote messages, and it always
+			// attaches the records.
+			g.log.Error("message delivered without validated records", "from", msg.ReceivedFrom)
+			continue
+		}
+		g.stats.receivedMessages.Add(1)
+		g.stats.receivedRecords.Add(uint64(len(recs)))
+		select {
+		case g.inbox <- inbound{from: msg.ReceivedFrom, recs: recs, size: len(msg.Data)}:
+		case <-g.ctx.Done():
+			return
+		}
+	}
+}
+
+// applyLoop merges received messages into the store. When messages from the
+// same peer are waiting, it merges them in one Apply, so one commit serves
+// a whole backlog and the receiver keeps up with a sender's burst.
+// Duplicates and echoes are harmless: merge is idempotent.
+func (g *Gossip) applyLoop() {
+	defer g.wg.Done()
+	var (
+		next    inbound
+		hasNext bool
+		gap     gapTimer
+	)
+	defer gap.stop()
+	for {
+		first := next
+		if !hasNext {
+			select {
+			case first = <-g.inbox:
+			case <-gap.C():
+				g.cfg.OnGap(gap.fired())
+				continue
+			case <-g.ctx.Done():
+				return
+			}
+		}
+		hasNext = false
+		recs, size := first.recs, first.size
+	drain:
+		for size < applyBatchBytes {
+			select {
+			case m := <-g.inbox:
+				if m.from != first.from {
+					next, hasNext = m, true
+					break drain
+				}
+				// Force a copy: recs may be a received batch's own slice.
+				recs = append(recs[:len(recs):len(recs)], m.recs...)
+				size += m.size
+			default:
+				break drain
+			}
+		}
+		if res, ok := g.apply(first.from, recs); ok {
+			gap.observe(res.Gap, first.from)
+		}
+	}
+}
+
+// apply merges recs, delivered by from, and reports whether the store took
+// them. Failures are logged and the records left to anti-entropy; nothing a
+// peer sends stops the loop.
+func (g *Gossip) apply(from peer.ID, recs []crdt.Record) (store.ApplyResult, bool) {
+	res, err := g.cfg.Store.Apply(g.ctx, recs)
+	if err != nil {
+		if g.ctx.Err() == nil {
+			g.log.Error("apply failed", "from", from, "records", len(recs), "err", err)
+		}
+		return res, false
+	}
+	g.stats.appliedRecords.Add(uint64(len(res.Applied)))
+	for _, rj := range res.Rejected {
+		g.cfg.OnReject(from, fmt.Errorf("gossip apply: %w", rj.Err))
+	}
+	return res, true
+}
