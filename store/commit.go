@@ -11,14 +11,12 @@ import (
 )
 
 // Group-commit bounds: one commit takes at most this many queued operations
-// or bytes of values. Larger batches amortise fsync further but delay the
-// first writer in them.
+// or bytes, and never more than Badger's transaction limits allow (see
+// txnLimits). Larger batches amortise fsync further but delay the first
+// writer in them.
 const (
 	maxBatchOps   = 1024
 	maxBatchBytes = 4 << 20
-	// applyChunkBytes bounds the records one Apply operation carries into a
-	// single transaction, so any Apply fits Badger's transaction limit.
-	applyChunkBytes = 1 << 20
 )
 
 // op is one queued mutation: a local write, or remote records to merge.
@@ -40,15 +38,22 @@ type op struct {
 	done    chan struct{}
 }
 
-func (o *op) size() int {
-	if o.local {
-		return len(o.value) + len(o.ns) + len(o.key)
+// cost estimates what o adds to a commit; self is the local origin.
+func (o *op) cost(self crdt.NodeID) cost {
+	var c cost
+	switch {
+	case o.local:
+		c = recordCost(o.ns, o.key, self, len(o.value))
+	case o.join != nil:
+		for origin := range o.join {
+			c = c.plus(cost{1, int64(1 + len(origin) + 8 + entryOverhead)})
+		}
+	default:
+		for _, r := range o.recs {
+			c = c.plus(recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value)))
+		}
 	}
-	n := 0
-	for _, r := range o.recs {
-		n += len(r.Value) + len(r.NS) + len(r.Key)
-	}
-	return n
+	return c
 }
 
 // Rejection is a remote record the store refused, and why.
@@ -112,11 +117,7 @@ func (s *Store) write(ctx context.Context, o *op) (crdt.Version, error) {
 func (s *Store) Apply(ctx context.Context, recs []crdt.Record) (ApplyResult, error) {
 	var total ApplyResult
 	for len(recs) > 0 {
-		n, size := 0, 0
-		for n < len(recs) && (n == 0 || size+len(recs[n].Value) <= applyChunkBytes) {
-			size += len(recs[n].Value)
-			n++
-		}
+		n := s.limits.chunk(recs)
 		o := &op{recs: recs[:n]}
 		if err := s.submit(ctx, o); err != nil {
 			return total, err
@@ -138,6 +139,19 @@ func (s *Store) Join(ctx context.Context, v crdt.Vector) error {
 	return s.submit(ctx, &op{join: v.Clone()})
 }
 
+// chunk returns how many leading records of recs, at least one, fit in one
+// commit.
+func (l txnLimits) chunk(recs []crdt.Record) int {
+	var c cost
+	for i, r := range recs {
+		c = c.plus(recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value)))
+		if i > 0 && !c.within(l) {
+			return i
+		}
+	}
+	return len(recs)
+}
+
 // submit queues o and waits for its commit. Once queued, an operation runs
 // to completion even if ctx ends, so a cancelled caller may still find its
 // write applied.
@@ -153,6 +167,15 @@ func (s *Store) submit(ctx context.Context, o *op) error {
 	select {
 	case <-o.done:
 		return o.err
+	case <-s.done:
+		// The loop has exited. It finished o, or it never will: o was
+		// queued after the loop's last look at the queue.
+		select {
+		case <-o.done:
+			return o.err
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -161,21 +184,30 @@ func (s *Store) submit(ctx context.Context, o *op) error {
 func (s *Store) commitLoop() {
 	defer close(s.done)
 	var batch []*op
+	var carry *op // taken from the queue but left out of a full batch
 	for {
-		select {
-		case o := <-s.ops:
-			batch = append(batch[:0], o)
-		case <-s.closing:
-			s.failQueued()
-			return
+		first := carry
+		carry = nil
+		if first == nil {
+			select {
+			case first = <-s.ops:
+			case <-s.closing:
+				s.failQueued()
+				return
+			}
 		}
-		size := batch[0].size()
+		batch = append(batch[:0], first)
+		c := first.cost(s.origin)
 	fill:
-		for len(batch) < maxBatchOps && size < maxBatchBytes {
+		for len(batch) < maxBatchOps {
 			select {
 			case o := <-s.ops:
-				batch = append(batch, o)
-				size += o.size()
+				next := c.plus(o.cost(s.origin))
+				if !next.within(s.limits) {
+					carry = o
+					break fill
+				}
+				batch, c = append(batch, o), next
 			default:
 				break fill
 			}
@@ -200,6 +232,12 @@ func (s *Store) failQueued() {
 // finds the transaction too big, and then wakes every waiter.
 func (s *Store) commitBatch(batch []*op) {
 	err := s.tryCommit(batch)
+	if err != nil {
+		// The frontier may count writes that did not reach disk. Restart it
+		// from the committed vector; what it forgets about writes held
+		// beyond gaps, anti-entropy delivers again.
+		s.frontier = crdt.NewFrontier(s.committed.vector)
+	}
 	if errors.Is(err, badger.ErrTxnTooBig) && len(batch) > 1 {
 		h := len(batch) / 2
 		s.commitBatch(batch[:h])
@@ -219,43 +257,52 @@ func (s *Store) commitBatch(batch []*op) {
 // disk.
 func (s *Store) tryCommit(batch []*op) error {
 	s.mu.RLock()
-	w := s.committed.clone()
+	w := s.committed
 	s.mu.RUnlock()
 
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
-	m := merger{txn: txn, st: &w, clock: s.clock, origin: s.origin, touched: map[crdt.NodeID]struct{}{}}
+	m := merger{
+		txn:      txn,
+		st:       &w,
+		frontier: s.frontier,
+		clock:    s.clock,
+		origin:   s.origin,
+		maxEntry: s.limits.maxEntry,
+		touched:  map[crdt.NodeID]struct{}{},
+	}
 	changed := false
 	for _, o := range batch {
 		o.err, o.version, o.result = nil, crdt.Version{}, ApplyResult{}
-		if o.join != nil {
+		switch {
+		case o.join != nil:
 			m.join(o.join)
-			continue
-		}
-		if o.local {
+		case o.local:
+			if err := m.fitsLocal(o.ns, o.key, o.value); err != nil {
+				o.err = err
+				continue
+			}
 			v, err := m.local(o.ns, o.key, o.value, o.deleted)
 			if err != nil {
 				return err
 			}
 			o.version = v
 			changed = true
-			continue
+		default:
+			res, err := m.remote(o.recs)
+			if err != nil {
+				return err
+			}
+			o.result = res
+			changed = changed || len(res.Applied) > 0
 		}
-		res, err := m.remote(o.recs)
-		if err != nil {
-			return err
-		}
-		o.result = res
-		changed = changed || len(res.Applied) > 0
 	}
 	if len(m.touched) == 0 && !changed {
-		// Only stale or rejected records: nothing to fsync, but keep what
-		// the frontier learned about writes beyond a gap.
-		s.mu.Lock()
-		s.committed = w
-		s.mu.Unlock()
+		// Only stale or rejected records: nothing to write. The frontier
+		// keeps what it learned about writes beyond a gap.
 		return nil
 	}
+	w.vector = s.frontier.Vector()
 	if err := writeMeta(txn, w, m.touched, s.clock.Last()); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (s *Store) Changes(since uint64, ns string, limit int) (changes []Change, n
 		return nil, since, fmt.Errorf("store changes: limit must be positive")
 	}
 	next = since
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagFeed}})
 		defer it.Close()
 		for it.Seek(feedKey(since + 1)); it.Valid() && len(changes) < limit; it.Next() {

@@ -48,7 +48,11 @@ func splitNSKey(b []byte) (ns, key string, err error) {
 }
 
 func recordKey(ns, key string) []byte {
-	return append([]byte{tagRecord}, nsKey(ns, key)...)
+	b := make([]byte, 0, 2+len(ns)+len(key))
+	b = append(b, tagRecord)
+	b = append(b, ns...)
+	b = append(b, 0)
+	return append(b, key...)
 }
 
 // recordPrefix is the prefix of every record key in ns whose key starts with

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -11,11 +12,34 @@ import (
 // merger applies writes inside one Badger transaction and keeps the working
 // state (digest, counters, frontier, feed head) in step with what it writes.
 type merger struct {
-	txn     *badger.Txn
-	st      *state
-	clock   *crdt.Clock
-	origin  crdt.NodeID
-	touched map[crdt.NodeID]struct{} // origins whose vector entry may have moved
+	txn      *badger.Txn
+	st       *state
+	frontier *crdt.Frontier
+	clock    *crdt.Clock
+	origin   crdt.NodeID
+	maxEntry int                      // largest stored record; 0 means no limit
+	touched  map[crdt.NodeID]struct{} // origins whose vector entry may have moved
+}
+
+// fitsLocal checks, before anything is written, that a local write can be
+// stored; an error is the caller's alone and must not fail the batch.
+func (m *merger) fitsLocal(ns, key string, value []byte) error {
+	// The stamp has a fixed size, so the seq is all the sizing needs.
+	return m.fits(crdt.Record{NS: ns, Key: key, Value: value, Version: crdt.Version{
+		Origin: m.origin,
+		Seq:    m.st.selfSeq + 1,
+	}})
+}
+
+func (m *merger) fits(rec crdt.Record) error {
+	if m.maxEntry == 0 {
+		return nil
+	}
+	if n := storedSize(rec); n > m.maxEntry {
+		return fmt.Errorf("%w: record of %d bytes exceeds the %d-byte entry limit of an in-memory store",
+			crdt.ErrInvalid, n, m.maxEntry)
+	}
+	return nil
 }
 
 // local stamps and installs a write made on this node. It always wins: the
@@ -46,6 +70,10 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
 			continue
 		}
+		if err := m.fits(rec); err != nil {
+			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
+			continue
+		}
 		if err := m.clock.Update(rec.Version.HLC); err != nil {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
 			continue
@@ -66,28 +94,28 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 		// it carries everything a peer could want for this key.
 		m.observe(rec.Version)
 	}
-	res.Gap = m.st.frontier.Gaps()
+	res.Gap = m.frontier.Gaps()
 	return res, nil
 }
 
 // join raises the frontier to v.
 func (m *merger) join(v crdt.Vector) {
 	for origin, seq := range v {
-		if seq > m.st.frontier.Get(origin) {
+		if seq > m.frontier.Get(origin) {
 			m.touched[origin] = struct{}{}
 		}
 		if origin == m.origin && seq > m.st.selfSeq {
 			m.st.selfSeq = seq
 		}
 	}
-	m.st.frontier.Join(v)
+	m.frontier.Join(v)
 }
 
 func (m *merger) observe(v crdt.Version) {
 	if v.Origin == m.origin && v.Seq > m.st.selfSeq {
 		m.st.selfSeq = v.Seq
 	}
-	if advanced, _ := m.st.frontier.Observe(v.Origin, v.Seq); advanced {
+	if advanced, _ := m.frontier.Observe(v.Origin, v.Seq); advanced {
 		m.touched[v.Origin] = struct{}{}
 	}
 }

@@ -14,9 +14,9 @@ import (
 // (Deleted set). It returns ErrNotFound if the key was never written.
 func (s *Store) Get(ns, key string) (crdt.Record, error) {
 	var rec crdt.Record
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		var err error
-		rec, err = getRecord(txn, nsKey(ns, key))
+		rec, err = readRecord(txn, recordKey(ns, key))
 		return err
 	})
 	if err != nil {
@@ -27,7 +27,12 @@ func (s *Store) Get(ns, key string) (crdt.Record, error) {
 
 // getRecord reads the record whose ns∥0∥key reference is ref.
 func getRecord(txn *badger.Txn, ref []byte) (crdt.Record, error) {
-	item, err := txn.Get(append([]byte{tagRecord}, ref...))
+	return readRecord(txn, append([]byte{tagRecord}, ref...))
+}
+
+// readRecord reads the record stored under the record-table key k.
+func readRecord(txn *badger.Txn, k []byte) (crdt.Record, error) {
+	item, err := txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return crdt.Record{}, ErrNotFound
 	}
@@ -58,7 +63,7 @@ func (s *Store) List(ns, prefix, after string, limit int) (recs []crdt.Record, m
 			start = pfx
 		}
 	}
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: true, PrefetchSize: min(limit+1, 256)})
 		defer it.Close()
 		for it.Seek(start); it.Valid(); it.Next() {

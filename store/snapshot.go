@@ -12,22 +12,39 @@ import (
 // Snapshot is a consistent, read-only view of the store. The vector it
 // reports is exactly the one committed with the records it holds, which is
 // what makes anti-entropy sound: every write the vector counts is either in
-// the snapshot or superseded by a record that is. Close it when done; an open
-// snapshot pins old data in memory.
+// the snapshot or superseded by a record that is. Close it when done: an open
+// snapshot pins old data in memory, and the store's Close waits for it. A
+// Snapshot is for one goroutine at a time.
 type Snapshot struct {
-	txn *badger.Txn
+	txn   *badger.Txn // nil if the store was closed
+	reads *readGate
+	done  bool
 }
 
-// Snapshot opens a consistent view.
+// Snapshot opens a consistent view. On a closed store, the view's methods
+// return ErrClosed.
 func (s *Store) Snapshot() *Snapshot {
-	return &Snapshot{txn: s.db.NewTransaction(false)}
+	if !s.reads.enter() {
+		return &Snapshot{done: true}
+	}
+	return &Snapshot{txn: s.db.NewTransaction(false), reads: s.reads}
 }
 
-// Close releases the view.
-func (sn *Snapshot) Close() { sn.txn.Discard() }
+// Close releases the view. Later calls do nothing.
+func (sn *Snapshot) Close() {
+	if sn.done {
+		return
+	}
+	sn.done = true
+	sn.txn.Discard()
+	sn.reads.leave()
+}
 
 // Vector returns the contiguous vector as of the snapshot.
 func (sn *Snapshot) Vector() (crdt.Vector, error) {
+	if sn.done {
+		return nil, fmt.Errorf("snapshot vector: %w", ErrClosed)
+	}
 	v, err := readVector(sn.txn)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot vector: %w", err)
@@ -40,6 +57,9 @@ func (sn *Snapshot) Vector() (crdt.Vector, error) {
 // entries above have, so its cost follows the difference, not the data set.
 // It stops at the first error fn returns.
 func (sn *Snapshot) Above(have crdt.Vector, fn func(crdt.Record) error) error {
+	if sn.done {
+		return fmt.Errorf("snapshot above: %w", ErrClosed)
+	}
 	it := sn.txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagOrigin}})
 	defer it.Close()
 	it.Rewind()

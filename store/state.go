@@ -11,9 +11,10 @@ import (
 
 // state is the in-memory summary of what is committed: it mirrors the
 // metadata keys and is rewritten in the same transaction as the records, so
-// it never disagrees with them.
+// it never disagrees with them. A published state is never modified; the
+// commit loop works on a copy with a fresh vector.
 type state struct {
-	frontier *crdt.Frontier
+	vector   crdt.Vector // contiguous seqs, as persisted
 	digest   crdt.Digest
 	feedHead uint64
 	live     int64
@@ -25,11 +26,6 @@ type state struct {
 }
 
 var metaSelfSeq = []byte{tagMeta, 's'}
-
-func (st state) clone() state {
-	st.frontier = crdt.NewFrontier(st.frontier.Vector())
-	return st
-}
 
 // loadState reads the committed metadata and the clock's high-water mark.
 func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
@@ -73,7 +69,7 @@ func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
 	if err != nil {
 		return state{}, 0, fmt.Errorf("load state: %w", err)
 	}
-	st.frontier = crdt.NewFrontier(vec)
+	st.vector = vec
 	return st, crdt.Timestamp(hlc), nil
 }
 
@@ -110,8 +106,8 @@ func getU64(txn *badger.Txn, key []byte, dst *uint64) error {
 	})
 }
 
-// writeMeta stores st (for the origins in touched) and the clock's
-// high-water mark in txn.
+// writeMeta stores st (its vector only for the origins in touched) and the
+// clock's high-water mark in txn.
 func writeMeta(txn *badger.Txn, st state, touched map[crdt.NodeID]struct{}, hlc crdt.Timestamp) error {
 	sets := []struct{ k, v []byte }{
 		{metaHLC, u64(uint64(hlc))},
@@ -122,7 +118,7 @@ func writeMeta(txn *badger.Txn, st state, touched map[crdt.NodeID]struct{}, hlc 
 		{metaDigest, st.digest.Bytes()},
 	}
 	for origin := range touched {
-		sets = append(sets, struct{ k, v []byte }{vectorKey(origin), u64(st.frontier.Get(origin))})
+		sets = append(sets, struct{ k, v []byte }{vectorKey(origin), u64(st.vector.Get(origin))})
 	}
 	for _, kv := range sets {
 		if err := txn.Set(kv.k, kv.v); err != nil {

@@ -27,7 +27,9 @@ type Options struct {
 	// Dir is the Badger directory. Ignored when InMemory is set.
 	Dir string
 	// InMemory keeps everything in memory; for tests and the testnet only,
-	// since nothing survives Close.
+	// since nothing survives Close. Badger then holds each record in one
+	// entry of at most 1 MiB, so a value within a few hundred bytes of
+	// crdt.MaxValueSize is refused with crdt.ErrInvalid.
 	InMemory bool
 	// Origin is this node's ID; it stamps every local write. Required.
 	Origin crdt.NodeID
@@ -52,12 +54,18 @@ type Store struct {
 	origin crdt.NodeID
 	clock  *crdt.Clock
 	log    *slog.Logger
+	limits txnLimits
+	reads  *readGate
 
 	ops       chan *op
 	closing   chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+
+	// frontier is owned by the commit loop. Unlike the published vector it
+	// remembers writes held beyond a gap, across commits.
+	frontier *crdt.Frontier
 
 	mu        sync.RWMutex // guards committed and notify
 	committed state
@@ -77,7 +85,8 @@ func Open(opts Options) (*Store, error) {
 		opts.Logger = slog.Default()
 	}
 	log := opts.Logger.With("component", "store")
-	db, err := badger.Open(badgerOptions(opts, log))
+	bo := badgerOptions(opts, log)
+	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("store open: %w", err)
 	}
@@ -91,9 +100,12 @@ func Open(opts Options) (*Store, error) {
 		origin:    opts.Origin,
 		clock:     crdt.NewClock(opts.Clock, opts.MaxSkew, hlc),
 		log:       log,
+		limits:    newTxnLimits(db, bo),
+		reads:     newReadGate(),
 		ops:       make(chan *op, 4096),
 		closing:   make(chan struct{}),
 		done:      make(chan struct{}),
+		frontier:  crdt.NewFrontier(st.vector),
 		committed: st,
 		notify:    make(chan struct{}),
 	}
@@ -131,12 +143,15 @@ func (s *Store) Origin() crdt.NodeID { return s.origin }
 // against it before they are applied.
 func (s *Store) Clock() *crdt.Clock { return s.clock }
 
-// Close stops the commit loop, failing queued operations with ErrClosed, and
-// closes Badger. It is safe to call more than once.
+// Close stops the commit loop, failing queued operations with ErrClosed,
+// waits for reads in progress and for open snapshots to be closed, and
+// closes Badger. Every later operation returns ErrClosed. It is safe to call
+// more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		<-s.done
+		s.reads.close()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store close: %w", err)
 		}
@@ -148,7 +163,7 @@ func (s *Store) Close() error {
 func (s *Store) Vector() crdt.Vector {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.committed.frontier.Vector()
+	return s.committed.vector.Clone()
 }
 
 // Digest returns the state digest of committed records.
@@ -172,7 +187,16 @@ func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c := s.committed
-	return Stats{Live: c.live, Tombstones: c.dead, FeedHead: c.feedHead, Digest: c.digest, Vector: c.frontier.Vector()}
+	return Stats{Live: c.live, Tombstones: c.dead, FeedHead: c.feedHead, Digest: c.digest, Vector: c.vector.Clone()}
+}
+
+// view runs fn in a read-only transaction unless the store is closed.
+func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	if !s.reads.enter() {
+		return ErrClosed
+	}
+	defer s.reads.leave()
+	return s.db.View(fn)
 }
 
 // Changed returns a channel that is closed at the next commit that changes

@@ -1,0 +1,50 @@
+package store
+
+import "testing"
+
+// suite is the behaviour every backend must show. Each case gets a backend
+// from which it opens as many fresh stores as it needs.
+var suite = []struct {
+	name string
+	run  func(t *testing.T, b backend)
+}{
+	{"PutGet", testPutGet},
+	{"DeleteTombstone", testDeleteTombstone},
+	{"NotFound", testNotFound},
+	{"NamespacesSeparate", testNamespacesSeparate},
+	{"InvalidInput", testInvalidInput},
+	{"ListPagination", testListPagination},
+	{"ListBounds", testListBounds},
+	{"ChangesFeed", testChangesFeed},
+	{"ChangesNamespaceFilter", testChangesNamespaceFilter},
+	{"ApplyLastWriterWins", testApplyLastWriterWins},
+	{"ApplyRejects", testApplyRejects},
+	{"ApplyClockSkew", testApplyClockSkew},
+	{"ApplyGap", testApplyGap},
+	{"ApplyManySmallRecords", testApplyManySmallRecords},
+	{"ApplyLargeRecords", testApplyLargeRecords},
+	{"LocalWriteAfterRemote", testLocalWriteAfterRemote},
+	{"Join", testJoin},
+	{"SummariesConsistent", testSummariesConsistent},
+	{"SnapshotAbove", testSnapshotAbove},
+	{"SnapshotIsolation", testSnapshotIsolation},
+	{"ConcurrentWriters", testConcurrentWriters},
+	{"Changed", testChanged},
+	{"Closed", testClosed},
+	{"CloseWaitsForSnapshot", testCloseWaitsForSnapshot},
+	{"CloseUnderLoad", testCloseUnderLoad},
+}
+
+// TestStore runs the shared suite against every backend.
+func TestStore(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			for _, tc := range suite {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.run(t, b)
+				})
+			}
+		})
+	}
+}
