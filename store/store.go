@@ -28,8 +28,10 @@ type Options struct {
 	Dir string
 	// InMemory keeps everything in memory; for tests and the testnet only,
 	// since nothing survives Close. Badger then holds each record in one
-	// entry of at most 1 MiB, so a value within a few hundred bytes of
-	// crdt.MaxValueSize is refused with crdt.ErrInvalid.
+	// entry of at most 1 MiB (7.5% of MemTableSize if that is less), so a
+	// record too big for it is refused with crdt.ErrInvalid: with the
+	// default memtable, a value within a few hundred bytes of
+	// crdt.MaxValueSize.
 	InMemory bool
 	// Origin is this node's ID; it stamps every local write. Required.
 	Origin crdt.NodeID
