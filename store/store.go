@@ -122,7 +122,7 @@ func badgerOptions(opts Options, log *slog.Logger) badger.Options {
 	}
 	memtable, cache := opts.MemTableSize, opts.BlockCacheSize
 	if memtable <= 0 {
-		memtable = 64 << 20
+		memtable = 16 << 20
 	}
 	if cache <= 0 {
 		cache = 64 << 20
@@ -133,6 +133,9 @@ func badgerOptions(opts Options, log *slog.Logger) badger.Options {
 		WithDetectConflicts(false).
 		WithNumVersionsToKeep(1).
 		WithMemTableSize(memtable).
+		// Badger keeps up to five full memtables by default; two bound a
+		// device's memory during a large catch-up at little cost in speed.
+		WithNumMemtables(2).
 		WithBlockCacheSize(cache).
 		WithNumCompactors(2).
 		WithLogger(badgerLogger{log})
