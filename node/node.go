@@ -23,7 +23,10 @@ import (
 	"github.com/syncnode/syncnode/store"
 )
 
-const dialTimeout = 10 * time.Second
+const (
+	dialTimeout    = 10 * time.Second
+	redialInterval = 5 * time.Second
+)
 
 // Config wires a Node. The node takes ownership of Store and Host and closes
 // them on Close.
@@ -80,9 +83,11 @@ type Node struct {
 	apiLn  net.Listener
 	apiSrv *http.Server
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	bg      background
+	notifee connNotifee
+	dials   dialSet
 
 	afterClose []func() error
 	closeOnce  sync.Once
@@ -158,14 +163,13 @@ func (n *Node) start(cfg Config) error {
 	}
 	serveDigest(n.host, n.store.Digest)
 	n.metrics = newMetrics(n)
-	n.host.Network().Notify(connNotifee{n})
+	n.notifee = connNotifee{n}
+	n.host.Network().Notify(n.notifee)
 	if cfg.SyncInterval > 0 {
-		n.wg.Add(1)
-		go n.syncLoop(cfg.SyncInterval)
+		n.bg.spawn(func() { n.syncLoop(cfg.SyncInterval) })
 	}
 	if len(cfg.StaticPeers) > 0 {
-		n.wg.Add(1)
-		go n.redialLoop(cfg.StaticPeers)
+		n.bg.spawn(func() { n.redialLoop(cfg.StaticPeers) })
 	}
 	if cfg.MDNS {
 		if err := n.startMDNS(cfg); err != nil {
@@ -189,13 +193,7 @@ func (n *Node) startMDNS(cfg Config) error {
 		Logger:     cfg.Logger,
 	}, func(ai peer.AddrInfo) {
 		// Dial off the browse loop: one slow peer must not delay the rest.
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			if err := n.dial(n.ctx, ai, SourceMDNS); err != nil && n.ctx.Err() == nil {
-				n.log.Debug("mdns peer dial failed", "peer", ai.ID, "err", err)
-			}
-		}()
+		n.dialAsync(ai, SourceMDNS)
 	})
 	if err != nil {
 		return fmt.Errorf("node mdns: %w", err)
@@ -224,26 +222,22 @@ func (n *Node) serveAPI(cfg Config) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return n.ctx },
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.bg.spawn(func() {
 		if err := n.apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("api server stopped", "err", err)
 		}
-	}()
+	})
 	return nil
 }
 
-// redialLoop keeps static peers connected.
+// redialLoop keeps static peers connected, dialling them in parallel so one
+// unreachable peer does not hold up the rest.
 func (n *Node) redialLoop(peers []peer.AddrInfo) {
-	defer n.wg.Done()
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(redialInterval)
 	defer t.Stop()
 	for {
 		for _, ai := range peers {
-			if err := n.dial(n.ctx, ai, SourceStatic); err != nil && n.ctx.Err() == nil {
-				n.log.Debug("static peer unreachable", "peer", ai.ID, "err", err)
-			}
+			n.dialAsync(ai, SourceStatic)
 		}
 		select {
 		case <-n.ctx.Done():
@@ -300,12 +294,13 @@ func (n *Node) Close() error {
 			errs = append(errs, n.mdns.Close())
 		}
 		if n.gossip != nil {
-			n.gossip.Close()
+			errs = append(errs, n.gossip.Close())
 		}
 		if n.ae != nil {
 			n.ae.Close()
 		}
-		n.wg.Wait()
+		n.host.Network().StopNotify(n.notifee)
+		n.bg.stop()
 		errs = append(errs, n.host.Close(), n.store.Close())
 		for _, f := range n.afterClose {
 			errs = append(errs, f())

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node"

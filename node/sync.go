@@ -1,13 +1,11 @@
 package node
 
 import (
-	"context"
 	"math/rand/v2"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/syncnode/syncnode/node/antientropy"
@@ -25,9 +23,7 @@ func (n *Node) requestSync(p peer.ID, why string) {
 	if p == n.host.ID() {
 		return
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.bg.spawn(func() {
 		res, err := n.ae.Sync(n.ctx, p)
 		n.synced(p, res, err)
 		if err != nil {
@@ -39,7 +35,7 @@ func (n *Node) requestSync(p peer.ID, why string) {
 		if res.RecordsApplied > 0 {
 			n.log.Info("anti-entropy caught up", "peer", p, "why", why, "applied", res.RecordsApplied)
 		}
-	}()
+	})
 }
 
 // synced records the outcome of one pull from p.
@@ -51,7 +47,6 @@ func (n *Node) synced(p peer.ID, res antientropy.Result, err error) {
 // syncLoop pulls from every connected peer on a jittered timer, so peers
 // started together do not sync in lockstep.
 func (n *Node) syncLoop(interval time.Duration) {
-	defer n.wg.Done()
 	for {
 		jittered := interval/2 + rand.N(interval)
 		select {
@@ -83,22 +78,3 @@ func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 func (connNotifee) Disconnected(network.Network, network.Conn) {}
 func (connNotifee) Listen(network.Network, ma.Multiaddr)       {}
 func (connNotifee) ListenClose(network.Network, ma.Multiaddr)  {}
-
-// dial connects to p, first clearing libp2p's dial backoff: a peer that was
-// just rediscovered must reconnect now, not after a backoff of up to minutes
-// built while it was unreachable.
-func (n *Node) dial(ctx context.Context, ai peer.AddrInfo, src Source) error {
-	if ai.ID == n.host.ID() {
-		return nil
-	}
-	n.peers.saw(ai.ID, src)
-	if n.host.Network().Connectedness(ai.ID) == network.Connected {
-		return nil
-	}
-	if sw, ok := n.host.Network().(*swarm.Swarm); ok {
-		sw.Backoff().Clear(ai.ID)
-	}
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
-	return n.host.Connect(ctx, ai)
-}
