@@ -38,35 +38,38 @@ func (n *Node) dial(ctx context.Context, ai peer.AddrInfo, src Source) error {
 	return nil
 }
 
-// maxDials bounds concurrent background dials, whatever mDNS reports.
-const maxDials = 8
+// maxPending bounds concurrent background dials (and pending gap checks),
+// whatever mDNS or gossip reports.
+const maxPending = 8
 
 // dialAsync dials ai in the background unless a dial to it is already under
-// way or maxDials are; the next browse or redial round tries again.
+// way or maxPending are; the next browse or redial round tries again.
 func (n *Node) dialAsync(ai peer.AddrInfo, src Source) {
-	if !n.dials.start(ai.ID) {
+	if !n.dials.add(ai.ID) {
 		return
 	}
 	if !n.bg.spawn(func() {
-		defer n.dials.done(ai.ID)
+		defer n.dials.remove(ai.ID)
 		if err := n.dial(n.ctx, ai, src); err != nil && n.ctx.Err() == nil {
 			n.log.Debug("dial failed", "peer", ai.ID, "source", src, "err", err)
 		}
 	}) {
-		n.dials.done(ai.ID)
+		n.dials.remove(ai.ID)
 	}
 }
 
-// dialSet tracks dials under way.
-type dialSet struct {
+// pendingSet is a set of peers with work under way, bounded in size.
+type pendingSet struct {
 	mu  sync.Mutex
 	set map[peer.ID]struct{}
 }
 
-func (d *dialSet) start(p peer.ID) bool {
+// add reports whether p was added: false if it is already there or the set
+// holds maxPending peers.
+func (d *pendingSet) add(p peer.ID) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, busy := d.set[p]; busy || len(d.set) >= maxDials {
+	if _, busy := d.set[p]; busy || len(d.set) >= maxPending {
 		return false
 	}
 	if d.set == nil {
@@ -76,7 +79,7 @@ func (d *dialSet) start(p peer.ID) bool {
 	return true
 }
 
-func (d *dialSet) done(p peer.ID) {
+func (d *pendingSet) remove(p peer.ID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.set, p)

@@ -87,7 +87,8 @@ type Node struct {
 	cancel  context.CancelFunc
 	bg      background
 	notifee connNotifee
-	dials   dialSet
+	dials   pendingSet
+	gaps    pendingSet
 
 	afterClose []func() error
 	closeOnce  sync.Once
@@ -153,7 +154,7 @@ func (n *Node) start(cfg Config) error {
 		Topic:          cfg.Secret.Topic(),
 		Store:          n.store,
 		ScoreWhitelist: cfg.ScoreWhitelist,
-		OnGap:          func(from peer.ID) { n.requestSync(from, "gap") },
+		OnGap:          n.onGap,
 		OnReject:       n.rejected,
 		Logger:         cfg.Logger,
 		Options:        cfg.GossipOptions,

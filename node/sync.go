@@ -44,6 +44,35 @@ func (n *Node) synced(p peer.ID, res antientropy.Result, err error) {
 	n.peers.synced(p, time.Now(), err)
 }
 
+// gapGrace is how long a gap in an origin's seqs may stay open before it
+// costs a pull. Writes committed concurrently are published in whatever
+// order their writers return, so most gaps close by themselves within
+// milliseconds; pulling at once would resend everything above the gap.
+const gapGrace = 250 * time.Millisecond
+
+// onGap schedules a pull from the peer whose gossip showed a gap, if the
+// store still has one after gapGrace. One check per peer is pending at most.
+func (n *Node) onGap(from peer.ID) {
+	if !n.gaps.add(from) {
+		return
+	}
+	if !n.bg.spawn(func() {
+		defer n.gaps.remove(from)
+		t := time.NewTimer(gapGrace)
+		defer t.Stop()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n.store.Gaps() {
+			n.requestSync(from, "gap")
+		}
+	}) {
+		n.gaps.remove(from)
+	}
+}
+
 // syncLoop pulls from every connected peer on a jittered timer, so peers
 // started together do not sync in lockstep.
 func (n *Node) syncLoop(interval time.Duration) {

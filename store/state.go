@@ -23,6 +23,9 @@ type state struct {
 	// exceed the frontier after a restore from an old backup; local writes
 	// continue above it so no (origin, seq) is ever reused.
 	selfSeq uint64
+	// gaps reports writes held beyond a missing seq of some origin. It is
+	// not persisted: a restart forgets them and anti-entropy resends.
+	gaps bool
 }
 
 var metaSelfSeq = []byte{tagMeta, 's'}

@@ -171,6 +171,14 @@ func (s *Store) Vector() crdt.Vector {
 	return s.committed.vector.Clone()
 }
 
+// Gaps reports whether some origin has committed writes beyond a missing
+// seq, which only anti-entropy or late gossip can fill.
+func (s *Store) Gaps() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.committed.gaps
+}
+
 // Digest returns the state digest of committed records.
 func (s *Store) Digest() crdt.Digest {
 	s.mu.RLock()
