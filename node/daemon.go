@@ -22,11 +22,6 @@ import (
 // DefaultAPIAddr is where the local API listens unless told otherwise.
 const DefaultAPIAddr = "127.0.0.1:7070"
 
-// DefaultListen is the libp2p listen address unless told otherwise: every
-// IPv4 interface, a port chosen by the kernel. Addresses reach other devices
-// through mDNS, invite codes and the relay, so the port need not be fixed.
-var DefaultListen = []string{"/ip4/0.0.0.0/tcp/0"}
-
 // PeersFile, in the data dir, lists the multiaddrs of peers to keep
 // connected across restarts: the inviter's, written by join.
 const PeersFile = "peers"
@@ -36,7 +31,8 @@ const PeersFile = "peers"
 type Options struct {
 	// DataDir is the data directory; a fresh one is initialized.
 	DataDir string
-	// Listen are libp2p listen multiaddrs; empty means DefaultListen.
+	// Listen are libp2p listen multiaddrs; empty means every IPv4
+	// interface at the port remembered in PortFile (see listenP2P).
 	Listen []string
 	// API is the local API's host:port; empty means DefaultAPIAddr, and
 	// then a busy default port falls back to a free one (the chosen address
@@ -62,11 +58,36 @@ func Start(opts Options) (n *Node, created bool, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	// Check every option before touching the data dir, so a typo never
+	// leaves a freshly initialized one behind.
+	listenFlags, err := parseAddrs(opts.Listen)
+	if err != nil {
+		return nil, false, fmt.Errorf("node --listen: %w", err)
+	}
+	peerFlags, err := parseAddrs(opts.Peers)
+	if err != nil {
+		return nil, false, fmt.Errorf("node --peer: %w", err)
+	}
+	if _, err := peer.AddrInfosFromP2pAddrs(peerFlags...); err != nil {
+		return nil, false, fmt.Errorf("node --peer: each peer address needs /p2p/<id>: %w", err)
+	}
+	apiLn, err := listenAPI(opts.API)
+	if err != nil {
+		return nil, false, err
+	}
+	n, created, err = start(opts, listenFlags, peerFlags, apiLn)
+	if err != nil {
+		apiLn.Close()
+	}
+	return n, created, err
+}
+
+func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listener) (*Node, bool, error) {
 	dir, created, err := datadir.OpenOrInit(opts.DataDir)
 	if err != nil {
 		return nil, false, err
 	}
-	statics, err := staticPeers(dir, opts.Peers)
+	statics, err := staticPeers(dir, peerFlags)
 	if err != nil {
 		return nil, created, err
 	}
@@ -86,30 +107,20 @@ func Start(opts Options) (n *Node, created bool, err error) {
 	if err != nil {
 		return nil, created, fmt.Errorf("node identity: %w", err)
 	}
-	listen, err := parseAddrs(orDefault(opts.Listen, DefaultListen))
-	if err != nil {
-		return nil, created, fmt.Errorf("node --listen: %w", err)
-	}
-	apiLn, err := listenAPI(opts.API)
-	if err != nil {
-		return nil, created, err
-	}
 	st, err := store.Open(store.Options{
 		Dir:    dir.DBPath(),
 		Origin: crdt.NodeID(id.String()),
 		Logger: opts.Logger,
 	})
 	if err != nil {
-		apiLn.Close()
 		return nil, created, err
 	}
-	h, err := p2p.New(p2p.Config{PrivKey: key, PSK: secret.PSK(), ListenAddrs: listen})
+	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: secret.PSK()}, listenFlags)
 	if err != nil {
-		apiLn.Close()
 		st.Close()
 		return nil, created, err
 	}
-	n, err = newWithListener(Config{
+	n, err := newWithListener(Config{
 		Store:          st,
 		Host:           h,
 		Secret:         secret,
@@ -136,6 +147,9 @@ func Start(opts Options) (n *Node, created bool, err error) {
 // back to a free port: an address the user chose is theirs to fix.
 func listenAPI(addr string) (net.Listener, error) {
 	if addr != "" {
+		if err := checkLoopback(addr); err != nil {
+			return nil, err
+		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("node api listen on %s: %w", addr, err)
@@ -152,23 +166,39 @@ func listenAPI(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// checkLoopback refuses an API address off loopback: the API holds every
+// record, and DESIGN keeps it to this machine.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("node --api %q: want host:port: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("node --api %q: the local API listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
+}
+
 // staticPeers merges --peer addresses with those remembered in the data dir.
-func staticPeers(dir *datadir.Dir, flags []string) ([]peer.AddrInfo, error) {
-	all := append([]string(nil), flags...)
+func staticPeers(dir *datadir.Dir, flags []ma.Multiaddr) ([]peer.AddrInfo, error) {
 	saved, err := dir.ReadFile(PeersFile)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	var lines []string
 	for _, line := range strings.Split(string(saved), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			all = append(all, line)
+			lines = append(lines, line)
 		}
 	}
-	addrs, err := parseAddrs(all)
+	addrs, err := parseAddrs(lines)
 	if err != nil {
-		return nil, fmt.Errorf("node peers: %w", err)
+		return nil, fmt.Errorf("node peers file: %w", err)
 	}
-	infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
+	infos, err := peer.AddrInfosFromP2pAddrs(append(addrs, flags...)...)
 	if err != nil {
 		return nil, fmt.Errorf("node peers: each peer address needs /p2p/<id>: %w", err)
 	}
@@ -196,11 +226,4 @@ func parseAddrs(ss []string) ([]ma.Multiaddr, error) {
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-func orDefault(v, def []string) []string {
-	if len(v) == 0 {
-		return def
-	}
-	return v
 }

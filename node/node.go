@@ -314,11 +314,16 @@ func (n *Node) Close() error {
 // onClose runs f after the node has stopped.
 func (n *Node) onClose(f func() error) { n.afterClose = append(n.afterClose, f) }
 
-// rejected counts a record or message refused from p.
+// rejected counts a record or message refused from p. The first refusal
+// from a peer is logged as a warning, later ones at debug level: a peer
+// resending the same bad records every round must not flood the log.
 func (n *Node) rejected(p peer.ID, err error) {
-	n.rejects.add(p, err)
-	n.peers.reject(p)
-	n.log.Warn("rejected input from peer", "peer", p, "err", err)
+	n.rejects.add(err)
+	if n.peers.reject(p) == 1 {
+		n.log.Warn("rejected input from peer; further rejections are counted in status", "peer", p, "err", err)
+		return
+	}
+	n.log.Debug("rejected input from peer", "peer", p, "err", err)
 }
 
 // Put writes a value locally and gossips it once durable.

@@ -65,12 +65,18 @@ func (t *peerTable) synced(p peer.ID, at time.Time, err error) {
 	pi.lastSync, pi.syncErr = at, ""
 }
 
-func (t *peerTable) reject(p peer.ID) {
+// reject counts one refusal from p and returns p's total. Only connected
+// group members can send anything, so p gets an entry if it has none.
+func (t *peerTable) reject(p peer.ID) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if pi := t.peers[p]; pi != nil {
-		pi.rejected++
+	pi := t.peers[p]
+	if pi == nil {
+		pi = &peerInfo{source: SourceInbound}
+		t.peers[p] = pi
 	}
+	pi.rejected++
+	return pi.rejected
 }
 
 // snapshot returns a copy of the table.

@@ -4,21 +4,18 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/syncnode/syncnode/crdt"
 )
 
-// rejectCounter counts refused input by reason, and by sending peer, for
-// status and metrics.
+// rejectCounter counts refused input by reason, for status and metrics;
+// the peer table counts it by sender.
 type rejectCounter struct {
 	mu       sync.Mutex
 	byReason map[string]uint64
-	byPeer   map[peer.ID]uint64
 }
 
 func newRejectCounter() *rejectCounter {
-	return &rejectCounter{byReason: map[string]uint64{}, byPeer: map[peer.ID]uint64{}}
+	return &rejectCounter{byReason: map[string]uint64{}}
 }
 
 // reason classifies a rejection for reporting.
@@ -35,11 +32,10 @@ func reason(err error) string {
 	}
 }
 
-func (c *rejectCounter) add(p peer.ID, err error) {
+func (c *rejectCounter) add(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.byReason[reason(err)]++
-	c.byPeer[p]++
 }
 
 func (c *rejectCounter) total() (byReason map[string]uint64, sum uint64) {

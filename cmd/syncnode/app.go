@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -35,7 +34,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // newApp wires every command. It holds no logic of its own: commands parse
 // flags, call node (or its client) and print the result.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "syncnode",
 		Usage:           "keep small JSON records in sync across your devices, no server required",
 		Version:         buildVersion(),
@@ -63,7 +62,18 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			peersCommand(),
 			testnetCommand(),
 		},
+		OnUsageError: onUsageError,
 	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return app
+}
+
+// onUsageError turns a flag parsing error into a usage error (exit 2)
+// without printing the whole help text into the output.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageError{msg: fmt.Sprintf("%v; see syncnode %s --help", err, c.Command.Name)}
 }
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -77,7 +87,7 @@ func usagef(format string, args ...any) error {
 
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "flag provided but not defined") {
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1

@@ -23,7 +23,7 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "peer", EnvVars: env("peer"), Usage: "static peer multiaddr with /p2p/ID, repeatable"},
 			&cli.BoolFlag{Name: "no-mdns", EnvVars: env("no-mdns"), Usage: "do not discover peers on the LAN"},
 			&cli.StringSliceFlag{Name: "mdns-iface", EnvVars: env("mdns-iface"), Usage: "interface for mDNS, repeatable (default: all multicast interfaces)"},
-			&cli.DurationFlag{Name: "sync-interval", EnvVars: env("sync-interval"), Value: node.DefaultSyncInterval, Usage: "mean time between background anti-entropy rounds"},
+			&cli.DurationFlag{Name: "sync-interval", EnvVars: env("sync-interval"), Value: node.DefaultSyncInterval, Usage: "mean time between background anti-entropy rounds; 0 turns the timer off"},
 			&cli.StringFlag{Name: "log-level", EnvVars: env("log-level"), Value: "info", Usage: "debug, info, warn or error"},
 		},
 		Action: func(c *cli.Context) error {
@@ -38,6 +38,10 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			interval := c.Duration("sync-interval")
+			if interval == 0 {
+				interval = -1 // node.Config: negative is off, zero the default
+			}
 			n, created, err := node.Start(node.Options{
 				DataDir:        path,
 				Listen:         c.StringSlice("listen"),
@@ -45,7 +49,7 @@ func runCommand() *cli.Command {
 				Peers:          c.StringSlice("peer"),
 				MDNS:           !c.Bool("no-mdns"),
 				MDNSInterfaces: c.StringSlice("mdns-iface"),
-				SyncInterval:   c.Duration("sync-interval"),
+				SyncInterval:   interval,
 				Version:        buildVersion(),
 				Logger:         logger,
 			})
@@ -62,7 +66,21 @@ func runCommand() *cli.Command {
 				mdns = "on (" + orAll(c.StringSlice("mdns-iface")) + ")"
 			}
 			p := out(c)
-			if !p.json {
+			if p.json {
+				started := struct {
+					Event   string   `json:"event"`
+					ID      string   `json:"id"`
+					Data    string   `json:"data"`
+					API     string   `json:"api"`
+					Addrs   []string `json:"addrs"`
+					MDNS    string   `json:"mdns"`
+					Created bool     `json:"created"`
+				}{"running", st.ID, path, st.API, st.Addrs, mdns, created}
+				if err := p.encode(started); err != nil {
+					n.Close()
+					return err
+				}
+			} else {
 				if created {
 					fmt.Fprintf(p.w, "initialized new data dir %s\n", path)
 				}
@@ -77,9 +95,10 @@ func runCommand() *cli.Command {
 			if err := n.Close(); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
-			if !p.json {
-				fmt.Fprintln(p.w, "stopped")
+			if p.json {
+				return p.encode(map[string]string{"event": "stopped"})
 			}
+			fmt.Fprintln(p.w, "stopped")
 			return nil
 		},
 	}

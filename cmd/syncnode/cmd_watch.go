@@ -31,7 +31,7 @@ func watchCommand() *cli.Command {
 			ns, since := c.Args().Get(0), c.String("since")
 			p := out(c)
 			print := func(ch api.Change) error {
-				since = ch.Cursor
+				since = ch.Cursor // resume after this change on reconnect
 				if p.json {
 					return p.encode(ch)
 				}
@@ -42,15 +42,19 @@ func watchCommand() *cli.Command {
 				_, err := fmt.Fprintf(p.w, "put %s/%s %s\n", ch.NS, ch.Key, ch.Value)
 				return err
 			}
+			warned := false
 			for {
-				err := watchOnce(c, ns, since, print)
+				err := watchOnce(c, ns, &since, print)
 				if c.Context.Err() != nil {
 					return nil
 				}
 				if errors.Is(err, client.ErrUnauthorized) || isUsage(err) {
 					return err
 				}
-				fmt.Fprintf(c.App.ErrWriter, "syncnode: watch: %v; reconnecting\n", err)
+				if !warned {
+					fmt.Fprintf(c.App.ErrWriter, "syncnode: watch: %v; reconnecting until the node is back\n", err)
+					warned = true
+				}
 				select {
 				case <-c.Context.Done():
 					return nil
@@ -63,12 +67,21 @@ func watchCommand() *cli.Command {
 
 // watchOnce streams changes until the connection ends. It reconnects through
 // the data dir each time, since a restarted node may listen elsewhere.
-func watchOnce(c *cli.Context, ns, since string, fn func(api.Change) error) error {
+func watchOnce(c *cli.Context, ns string, since *string, fn func(api.Change) error) error {
 	cl, err := connect(c)
 	if err != nil {
 		return err
 	}
-	err = cl.Watch(c.Context, ns, since, fn)
+	if *since == "" {
+		// Pin "now" to a real cursor, so a reconnect resumes from here
+		// rather than from whatever "now" is then.
+		head, err := cl.Changes(c.Context, "now", ns, 1, 0)
+		if err != nil {
+			return err
+		}
+		*since = head.Cursor
+	}
+	err = cl.Watch(c.Context, ns, *since, fn)
 	if err == nil {
 		err = errors.New("node closed the stream")
 	}

@@ -45,12 +45,16 @@ func dataPath(c *cli.Context) (string, error) {
 func reorderArgs(app *cli.App, args []string) []string {
 	idx := -1
 	for i := 1; i < len(args); i++ {
-		if args[i] == "--" {
+		a := args[i]
+		if a == "--" {
 			return args
 		}
-		if !isFlag(args[i]) {
+		if !isFlag(a) {
 			idx = i
 			break
+		}
+		if !strings.Contains(a, "=") && anyTakesValue(app, a) {
+			i++ // skip the flag's value
 		}
 	}
 	if idx < 0 {
@@ -72,17 +76,39 @@ func reorderArgs(app *cli.App, args []string) []string {
 			pos = append(pos, a)
 		default:
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && takesValue(cmd, a) && i+1 < len(rest) {
+			if !strings.Contains(a, "=") && takesValue(cmd, a) {
+				if i+1 == len(rest) {
+					// The value is missing: let the parser say so
+					// instead of taking a positional argument for it.
+					return append([]string{args[0], args[idx]}, flags...)
+				}
 				flags = append(flags, rest[i+1])
 				i++
 			}
 		}
 	}
 	out := append([]string{args[0], args[idx]}, flags...)
-	if len(pos) > 0 {
-		out = append(append(out, "--"), pos...)
+	// "--" keeps a positional such as -5 from being read as a flag; it is
+	// only added when needed, so a flag missing its value is reported as
+	// such rather than swallowing "--".
+	for _, p := range pos {
+		if strings.HasPrefix(p, "-") {
+			out = append(out, "--")
+			break
+		}
 	}
-	return out
+	return append(out, pos...)
+}
+
+// anyTakesValue reports whether some command has a flag named like arg that
+// takes a value: flags given before the command name are not yet tied to it.
+func anyTakesValue(app *cli.App, arg string) bool {
+	for _, c := range app.Commands {
+		if takesValue(c, arg) {
+			return true
+		}
+	}
+	return false
 }
 
 // isFlag reports whether a looks like a flag rather than a value; negative

@@ -11,6 +11,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal starts a clean shutdown, a second one kills
+	// the process the default way.
+	go func() { <-ctx.Done(); stop() }()
 	err := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {

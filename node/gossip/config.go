@@ -59,7 +59,7 @@ type Config struct {
 	// peer scoring; in-process tests put every peer on one address.
 	ScoreWhitelist []*net.IPNet
 	// OnGap, if set, is called when the replica has held some origin's
-	// writes beyond a missing seq for a moment (gapGrace, 250 ms), so an
+	// writes beyond a missing seq for a moment (250 ms), so an
 	// anti-entropy pull is due, with the peer that delivered the message
 	// after which the gap opened. While the gap persists it is called again
 	// at most once per 250 ms, as messages keep arriving. It must not block.
@@ -67,7 +67,8 @@ type Config struct {
 	// OnReject, if set, is called for every message the validator rejects,
 	// with the peer that delivered it (the one GossipSub penalises), and for
 	// every record the store rejects. err wraps crdt.ErrCorrupt,
-	// crdt.ErrInvalid or crdt.ErrClockSkew. It must not block.
+	// crdt.ErrInvalid or crdt.ErrClockSkew. Validation runs on several
+	// goroutines, so it may be called concurrently; it must not block.
 	OnReject func(from peer.ID, err error)
 	// Logger receives gossip events; nil means slog.Default().
 	Logger *slog.Logger

@@ -14,15 +14,15 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 )
 
-// Buffers, in messages: per peer on the way out, ahead of validation, and
-// between pubsub and the apply loop. A message that finds one full is
-// dropped by pubsub, which costs an anti-entropy pull. The pacer keeps
-// bursts well within them.
+// Pubsub's buffers, in messages: per peer on the way out, ahead of
+// validation, and on our subscription. A message that finds one full is
+// dropped, which costs an anti-entropy pull. The pacer keeps bursts well
+// within them, and the inbox drains the subscription into a larger,
+// byte-bounded buffer.
 const (
 	outboundQueueLen   = 128
 	validateQueueLen   = 256
 	subscriptionBuffer = 256
-	inboxLen           = 256
 )
 
 // Gossip publishes committed local writes on the group's topic and merges
@@ -32,11 +32,10 @@ type Gossip struct {
 	cfg   Config
 	self  peer.ID
 	log   *slog.Logger
-	ps    *pubsub.PubSub
 	topic *pubsub.Topic
 	sub   *pubsub.Subscription
 	queue *queue
-	inbox chan inbound
+	inbox *inbox
 	stats counters
 
 	// psCtx bounds pubsub itself; ctx, its child, bounds this package's
@@ -64,7 +63,7 @@ func New(ctx context.Context, h host.Host, cfg Config) (*Gossip, error) {
 		self:  h.ID(),
 		log:   cfg.Logger.With("component", "gossip"),
 		queue: newQueue(cfg.QueueLen),
-		inbox: make(chan inbound, inboxLen),
+		inbox: newInbox(inboxBytes),
 	}
 	g.psCtx, g.psCancel = context.WithCancel(ctx)
 	g.ctx, g.cancel = context.WithCancel(g.psCtx)
@@ -95,17 +94,17 @@ func (g *Gossip) start(h host.Host) error {
 		pubsub.WithPeerOutboundQueueSize(outboundQueueLen),
 		pubsub.WithLogger(g.cfg.Logger.With("component", "pubsub")),
 	}, g.cfg.Options...)
-	var err error
-	if g.ps, err = pubsub.NewGossipSub(g.psCtx, h, opts...); err != nil {
+	ps, err := pubsub.NewGossipSub(g.psCtx, h, opts...)
+	if err != nil {
 		return fmt.Errorf("gossip start: %w", err)
 	}
 	// The validator is CPU-bound and quick, so it runs inline on pubsub's
 	// validation workers (one per CPU) rather than in a goroutine per
 	// message.
-	if err := g.ps.RegisterTopicValidator(g.cfg.Topic, g.validate, pubsub.WithValidatorInline(true)); err != nil {
+	if err := ps.RegisterTopicValidator(g.cfg.Topic, g.validate, pubsub.WithValidatorInline(true)); err != nil {
 		return fmt.Errorf("gossip start: %w", err)
 	}
-	if g.topic, err = g.ps.Join(g.cfg.Topic); err != nil {
+	if g.topic, err = ps.Join(g.cfg.Topic); err != nil {
 		return fmt.Errorf("gossip join: %w", err)
 	}
 	if g.sub, err = g.topic.Subscribe(pubsub.WithBufferSize(subscriptionBuffer)); err != nil {
@@ -115,15 +114,12 @@ func (g *Gossip) start(h host.Host) error {
 }
 
 // Publish queues committed records for the next message and returns at
-// once; it never waits for the network. Records that find the queue full
-// are dropped and counted in Stats.Dropped: gossip is best effort, and
-// anti-entropy delivers whatever it drops. Pass only records the store has
-// committed: peers reject, and penalise us for, anything invalid.
+// once; it never waits for the network. Records that find the queue full,
+// or the Gossip closed, are dropped and counted in Stats.Dropped: gossip is
+// best effort, and anti-entropy delivers whatever it drops. Pass only
+// records the store has committed: peers reject, and penalise us for,
+// anything invalid.
 func (g *Gossip) Publish(recs ...crdt.Record) {
-	if g.ctx.Err() != nil {
-		g.stats.dropped.Add(uint64(len(recs)))
-		return
-	}
 	if refused := g.queue.push(recs); refused > 0 {
 		g.stats.dropped.Add(uint64(refused))
 	}
@@ -168,7 +164,12 @@ func (g *Gossip) sleep(d time.Duration) bool {
 	}
 }
 
+// publish sends one batch. An empty one, left when Close emptied the
+// queue under the loop, is not sent: peers would reject it.
 func (g *Gossip) publish(batch []crdt.Record) {
+	if len(batch) == 0 {
+		return
+	}
 	data := EncodeBatch(batch)
 	if len(data) > g.cfg.MaxMessageBytes {
 		g.stats.dropped.Add(uint64(len(batch)))
@@ -197,9 +198,9 @@ func (g *Gossip) Stats() Stats { return g.stats.snapshot() }
 // leaves the topic and stops GossipSub. It is safe to call more than once.
 func (g *Gossip) Close() error {
 	g.closeOnce.Do(func() {
+		g.stats.dropped.Add(uint64(g.queue.close()))
 		g.cancel()
 		g.wg.Wait()
-		g.stats.dropped.Add(uint64(g.queue.len()))
 		if g.psCtx.Err() == nil {
 			// Leave explicitly, so peers drop us from their mesh now
 			// rather than when the connection goes.

@@ -3,15 +3,15 @@ package gossip
 import "time"
 
 // Publishing pace. Up to paceBurst messages go out back to back; beyond
-// that, one per paceInterval. Records written meanwhile wait in the queue and
-// ride in the next message, so a burst of writes becomes a few large
-// messages instead of thousands of small ones, each of which every peer
-// would verify, validate, forward and merge, and which would overflow
-// GossipSub's per-peer queues and be dropped. A lone write, or a writer that
-// waits for each write to propagate (a person, a sequential client), stays
-// under the rate and is never delayed.
+// that, one per paceInterval (500 a second). Records written meanwhile wait
+// in the queue and ride in the next message, so a burst of writes becomes a
+// few hundred large messages instead of thousands of small ones, each of
+// which every peer would verify, validate, forward and merge, and which
+// would overflow GossipSub's per-peer queues and be dropped. A lone write,
+// or a writer that waits for each write to propagate (a person, a
+// sequential client), stays under the rate and is never delayed.
 const (
-	paceInterval = time.Millisecond
+	paceInterval = 2 * time.Millisecond
 	paceBurst    = 16
 )
 

@@ -15,25 +15,27 @@ type queue struct {
 	// takes it, then drains until take returns nothing.
 	ready chan struct{}
 
-	mu   sync.Mutex
-	recs []crdt.Record
+	mu     sync.Mutex
+	recs   []crdt.Record
+	closed bool
 }
 
 func newQueue(limit int) *queue {
 	return &queue{limit: limit, ready: make(chan struct{}, 1)}
 }
 
-// push appends as many of recs as fit and returns how many it refused.
+// push appends as many of recs as fit and returns how many it refused: all
+// of them once the queue is closed.
 func (q *queue) push(recs []crdt.Record) (refused int) {
 	q.mu.Lock()
 	n := min(len(recs), q.limit-len(q.recs))
+	if q.closed {
+		n = 0
+	}
 	q.recs = append(q.recs, recs[:n]...)
 	q.mu.Unlock()
 	if n > 0 {
-		select {
-		case q.ready <- struct{}{}:
-		default:
-		}
+		signal(q.ready)
 	}
 	return len(recs) - n
 }
@@ -65,6 +67,15 @@ func (q *queue) take(maxBytes, maxRecords int) []crdt.Record {
 		q.recs = nil
 	}
 	return batch
+}
+
+// close empties the queue for good and returns how many records it held.
+func (q *queue) close() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.recs)
+	q.recs, q.closed = nil, true
+	return n
 }
 
 // len returns the number of queued records.

@@ -78,3 +78,17 @@ func TestQueueSignalsReady(t *testing.T) {
 		t.Fatal("push did not signal ready")
 	}
 }
+
+func TestQueueRefusesAfterClose(t *testing.T) {
+	q := newQueue(10)
+	q.push([]crdt.Record{queueRecord(0, 1), queueRecord(1, 1)})
+	if n := q.close(); n != 2 {
+		t.Fatalf("close reported %d queued, want 2", n)
+	}
+	if refused := q.push([]crdt.Record{queueRecord(2, 1)}); refused != 1 {
+		t.Fatalf("push after close refused %d, want 1", refused)
+	}
+	if q.len() != 0 {
+		t.Fatal("closed queue holds records")
+	}
+}

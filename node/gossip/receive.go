@@ -9,15 +9,12 @@ import (
 	"github.com/syncnode/syncnode/store"
 )
 
-// applyBatchBytes bounds the messages merged in one Store.Apply call.
-const applyBatchBytes = 1 << 20
-
-// inbound is a validated message from a peer, waiting to be merged.
-type inbound struct {
-	from peer.ID
-	recs []crdt.Record
-	size int
-}
+// Bounds on received messages: bytes waiting to be merged, and bytes
+// merged in one Store.Apply call.
+const (
+	inboxBytes      = 32 << 20
+	applyBatchBytes = 1 << 20
+)
 
 // readLoop takes validated messages off the subscription and hands them to
 // applyLoop. Our own messages come back through the subscription too, and
@@ -41,57 +38,37 @@ func (g *Gossip) readLoop() {
 		}
 		g.stats.receivedMessages.Add(1)
 		g.stats.receivedRecords.Add(uint64(len(recs)))
-		select {
-		case g.inbox <- inbound{from: msg.ReceivedFrom, recs: recs, size: len(msg.Data)}:
-		case <-g.ctx.Done():
+		if !g.inbox.put(g.ctx, inbound{from: msg.ReceivedFrom, recs: recs, size: len(msg.Data)}) {
 			return
 		}
 	}
 }
 
-// applyLoop merges received messages into the store. When messages from the
-// same peer are waiting, it merges them in one Apply, so one commit serves
-// a whole backlog and the receiver keeps up with a sender's burst.
+// applyLoop merges received messages into the store. Consecutive messages
+// from one peer that are waiting are merged in one Apply, so one commit
+// serves a whole backlog and the receiver keeps up with a sender's burst.
 // Duplicates and echoes are harmless: merge is idempotent.
 func (g *Gossip) applyLoop() {
 	defer g.wg.Done()
-	var (
-		next    inbound
-		hasNext bool
-		gap     gapTimer
-	)
+	var gap gapTimer
 	defer gap.stop()
 	for {
-		first := next
-		if !hasNext {
-			select {
-			case first = <-g.inbox:
-			case <-gap.C():
-				g.cfg.OnGap(gap.fired())
-				continue
-			case <-g.ctx.Done():
-				return
-			}
+		select {
+		case <-g.inbox.ready:
+		case <-gap.C():
+			g.cfg.OnGap(gap.fired())
+			continue
+		case <-g.ctx.Done():
+			return
 		}
-		hasNext = false
-		recs, size := first.recs, first.size
-	drain:
-		for size < applyBatchBytes {
-			select {
-			case m := <-g.inbox:
-				if m.from != first.from {
-					next, hasNext = m, true
-					break drain
-				}
-				// Force a copy: recs may be a received batch's own slice.
-				recs = append(recs[:len(recs):len(recs)], m.recs...)
-				size += m.size
-			default:
-				break drain
+		for g.ctx.Err() == nil {
+			from, recs := g.inbox.take(applyBatchBytes)
+			if len(recs) == 0 {
+				break
 			}
-		}
-		if res, ok := g.apply(first.from, recs); ok {
-			gap.observe(res.Gap, first.from)
+			if res, ok := g.apply(from, recs); ok {
+				gap.observe(res.Gap, from)
+			}
 		}
 	}
 }
