@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/syncnode/syncnode/crdt"
@@ -76,16 +77,21 @@ func TestDecodeBatchRejects(t *testing.T) {
 }
 
 func TestDecodeBatchBoundsAllocation(t *testing.T) {
-	// A 12-byte message claiming 2^40 records must fail without allocating
-	// for them.
-	data := binary.AppendUvarint([]byte{1}, 1<<40)
-	allocs := testing.AllocsPerRun(10, func() {
-		if _, err := gossip.DecodeBatch(data, 1<<62); err == nil {
-			t.Fatal("decoded an impossible count")
+	// A few bytes claiming the most records a batch may hold must fail
+	// before allocating room for them (some 6 MB per call).
+	data := binary.AppendUvarint([]byte{1}, gossip.MaxBatchRecords)
+	data = append(data, make([]byte, 64)...)
+	const calls = 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range calls {
+		if _, err := gossip.DecodeBatch(data, gossip.MaxBatchRecords); !errors.Is(err, crdt.ErrCorrupt) {
+			t.Fatalf("err = %v, want crdt.ErrCorrupt", err)
 		}
-	})
-	if allocs > 5 {
-		t.Errorf("%v allocations to refuse a huge count", allocs)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("%d bytes allocated refusing %d impossible batches", n, calls)
 	}
 }
 

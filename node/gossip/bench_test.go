@@ -26,8 +26,8 @@ const (
 	benchWait = 30 * time.Second
 )
 
-// loopbackHosts returns n libp2p hosts on 127.0.0.1 TCP, all connected to
-// each other.
+// loopbackHosts returns n libp2p hosts on 127.0.0.1 TCP. Connect them with
+// connectHosts once their pubsubs run.
 func loopbackHosts(b *testing.B, n int) []host.Host {
 	b.Helper()
 	hosts := make([]host.Host, n)
@@ -39,6 +39,12 @@ func loopbackHosts(b *testing.B, n int) []host.Host {
 		b.Cleanup(func() { h.Close() })
 		hosts[i] = h
 	}
+	return hosts
+}
+
+// connectHosts connects every pair of hosts.
+func connectHosts(b *testing.B, hosts []host.Host) {
+	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), benchWait)
 	defer cancel()
 	for i, a := range hosts {
@@ -48,7 +54,6 @@ func loopbackHosts(b *testing.B, n int) []host.Host {
 			}
 		}
 	}
-	return hosts
 }
 
 // waitTopicPeers waits until every listed function reports all n-1 peers.
@@ -79,13 +84,15 @@ func benchGossip(b *testing.B) ([]*testNode, <-chan crdt.Version) {
 	b.Helper()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	applied := make(chan crdt.Version, 1<<16)
+	hosts := loopbackHosts(b, benchNodes)
 	nodes := make([]*testNode, benchNodes)
-	for i, h := range loopbackHosts(b, benchNodes) {
+	for i, h := range hosts {
 		nodes[i] = startNode(b, h, func(c *gossip.Config) {
 			c.ScoreWhitelist = []*net.IPNet{loopback}
 			c.Store = appliedHook{Store: c.Store.(*store.Store), applied: applied}
 		})
 	}
+	connectHosts(b, hosts)
 	lists := make([]func() []peer.ID, len(nodes))
 	for i, n := range nodes {
 		lists[i] = n.gossip.Peers
@@ -193,6 +200,7 @@ func BenchmarkRawGossipSub8(b *testing.B) {
 			}
 		}()
 	}
+	connectHosts(b, hosts)
 	lists := make([]func() []peer.ID, len(topics))
 	for i, t := range topics {
 		lists[i] = t.ListPeers

@@ -51,21 +51,25 @@ func mustStore(tb testing.TB, origin crdt.NodeID) *store.Store {
 	return st
 }
 
-// mustHosts returns n mocknet hosts, linked and connected to each other.
-func mustHosts(tb testing.TB, n int) []host.Host {
+// mustNet returns a mocknet of n linked hosts, not yet connected: connect
+// them with connectAll once their pubsubs run, so that no host dials a
+// peer that cannot speak GossipSub yet.
+func mustNet(tb testing.TB, n int) (mocknet.Mocknet, []host.Host) {
 	tb.Helper()
-	mn, err := mocknet.WithNPeers(n)
+	mn, err := mocknet.FullMeshLinked(n)
 	if err != nil {
 		tb.Fatalf("mocknet: %v", err)
 	}
 	tb.Cleanup(func() { mn.Close() })
-	if err := mn.LinkAll(); err != nil {
-		tb.Fatalf("link: %v", err)
-	}
+	return mn, mn.Hosts()
+}
+
+// connectAll connects every pair of mn's hosts.
+func connectAll(tb testing.TB, mn mocknet.Mocknet) {
+	tb.Helper()
 	if err := mn.ConnectAllButSelf(); err != nil {
 		tb.Fatalf("connect: %v", err)
 	}
-	return mn.Hosts()
 }
 
 // events records the OnGap and OnReject calls of one node.
@@ -147,10 +151,12 @@ func startNode(tb testing.TB, h host.Host, edit func(*gossip.Config)) *testNode 
 // the others on the topic.
 func startNodes(tb testing.TB, n int) []*testNode {
 	tb.Helper()
+	mn, hosts := mustNet(tb, n)
 	nodes := make([]*testNode, n)
-	for i, h := range mustHosts(tb, n) {
+	for i, h := range hosts {
 		nodes[i] = startNode(tb, h, nil)
 	}
+	connectAll(tb, mn)
 	for _, nd := range nodes {
 		waitFor(tb, "topic peers", func() bool { return len(nd.gossip.Peers()) == n-1 })
 	}

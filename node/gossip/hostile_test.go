@@ -101,7 +101,7 @@ func TestHostileMessagesAreRejected(t *testing.T) {
 	// Two honest nodes, and one hostile peer per case: a peer rejected
 	// twice is already past PublishThreshold, and past three its traffic
 	// is ignored, so each case starts from a clean score.
-	hosts := mustHosts(t, 2+len(cases))
+	mn, hosts := mustNet(t, 2+len(cases))
 	boards := []*scoreBoard{{}, {}}
 	honest := make([]*testNode, 2)
 	for i := range honest {
@@ -109,12 +109,16 @@ func TestHostileMessagesAreRejected(t *testing.T) {
 			c.Options = append(c.Options, pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(boards[i].update), 10*time.Millisecond))
 		})
 	}
+	hostile := make([]*pubsub.Topic, len(cases))
+	for i := range cases {
+		hostile[i] = rawPublisher(t, hosts[2+i])
+	}
+	connectAll(t, mn)
 	honestIDs := []peer.ID{hosts[0].ID(), hosts[1].ID()}
 
 	for ci, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := hosts[2+ci]
-			topic := rawPublisher(t, h)
+			h, topic := hosts[2+ci], hostile[ci]
 			waitFor(t, "hostile to see both honest nodes", func() bool {
 				return containsAll(topic.ListPeers(), honestIDs)
 			})
@@ -171,9 +175,10 @@ func containsAll(have, want []peer.ID) bool {
 // The validator must refuse an oversized message even when the transport
 // would carry it.
 func TestOversizedRejectedAtConfiguredLimit(t *testing.T) {
-	hosts := mustHosts(t, 2)
+	mn, hosts := mustNet(t, 2)
 	recv := startNode(t, hosts[0], func(c *gossip.Config) { c.MaxMessageBytes = 4 << 10 })
 	topic := rawPublisher(t, hosts[1])
+	connectAll(t, mn)
 	waitFor(t, "raw publisher to see the node", func() bool { return containsAll(topic.ListPeers(), []peer.ID{hosts[0].ID()}) })
 
 	r := record(hosts[1].ID(), 1, crdt.NewTimestamp(baseMS, 1), "k")
