@@ -99,13 +99,14 @@ func TestWatch(t *testing.T) {
 	// the headers are in, every later commit is sent.
 	s := openWatch(t, ts, "?ns=tasks", nil)
 	v := put(t, ts, "/v1/records/tasks/a", `{"x":"<&>"}`)
-	put(t, ts, "/v1/records/notes/n", `1`)
-	dv := del(t, ts, "/v1/records/tasks/a")
-
+	// The feed keeps each key's latest change only, so a watcher that
+	// falls behind skips a put overwritten since: read it before the delete.
 	first, event := s.next(t)
 	if event != "change" || describe(first) != `put tasks/a {"x":"<&>"}` || first.Version != v {
 		t.Fatalf("first event %q: %s at %+v", event, describe(first), first.Version)
 	}
+	put(t, ts, "/v1/records/notes/n", `1`)
+	dv := del(t, ts, "/v1/records/tasks/a")
 	second, _ := s.next(t)
 	if describe(second) != "del tasks/a" || second.Version != dv || second.Value != nil {
 		t.Fatalf("second event %s %+v", describe(second), second)
