@@ -1,22 +1,31 @@
 package crdt
 
-// maxAhead bounds how many out-of-order seqs a Frontier remembers per origin.
-// Past it newly arriving seqs are not remembered: anti-entropy re-delivers
-// whatever the vector does not cover, so forgetting costs bandwidth, never
-// correctness.
-const maxAhead = 4096
+import "sort"
+
+// maxSpans bounds how many runs of out-of-order seqs a Frontier remembers
+// per origin. Seqs arrive mostly in runs (a burst reordered by the network
+// is a few long runs), so runs rather than single seqs are what is bounded.
+// Past the bound a seq that would start a new run is not remembered:
+// anti-entropy re-delivers whatever the vector does not cover, so forgetting
+// costs bandwidth, never correctness.
+const maxSpans = 4096
+
+// span is a run of held seqs, lo through hi.
+type span struct{ lo, hi uint64 }
 
 // Frontier turns the writes a replica observes, in any order, into a Vector
 // of contiguous seqs. Writes seen beyond a gap are held until the gap fills.
 // It is not safe for concurrent use.
 type Frontier struct {
-	vec   Vector
-	ahead map[NodeID]map[uint64]struct{}
+	vec Vector
+	// ahead holds, per origin, sorted, disjoint, non-adjacent runs of
+	// seqs above vec[origin]+1.
+	ahead map[NodeID][]span
 }
 
 // NewFrontier starts from a persisted vector.
 func NewFrontier(v Vector) *Frontier {
-	return &Frontier{vec: v.Clone(), ahead: map[NodeID]map[uint64]struct{}{}}
+	return &Frontier{vec: v.Clone(), ahead: map[NodeID][]span{}}
 }
 
 // Observe records that write (origin, seq) is held. It reports whether the
@@ -32,15 +41,42 @@ func (f *Frontier) Observe(origin NodeID, seq uint64) (advanced, gap bool) {
 		f.absorb(origin)
 		return true, false
 	default:
-		set := f.ahead[origin]
-		if set == nil {
-			set = map[uint64]struct{}{}
-			f.ahead[origin] = set
-		}
-		if len(set) < maxAhead {
-			set[seq] = struct{}{}
-		}
+		f.ahead[origin] = hold(f.ahead[origin], seq)
 		return false, true
+	}
+}
+
+// hold adds seq to the runs, merging with its neighbours.
+func hold(runs []span, seq uint64) []span {
+	// i is the first run that ends at or after seq-1.
+	i := sort.Search(len(runs), func(i int) bool { return runs[i].hi+1 >= seq })
+	if i < len(runs) && runs[i].lo <= seq && seq <= runs[i].hi {
+		return runs // already held
+	}
+	joinsLeft := i < len(runs) && runs[i].hi+1 == seq
+	joinsRight := false
+	if joinsLeft {
+		joinsRight = i+1 < len(runs) && runs[i+1].lo == seq+1
+	} else {
+		joinsRight = i < len(runs) && runs[i].lo == seq+1
+	}
+	switch {
+	case joinsLeft && joinsRight:
+		runs[i].hi = runs[i+1].hi
+		return append(runs[:i+1], runs[i+2:]...)
+	case joinsLeft:
+		runs[i].hi = seq
+		return runs
+	case joinsRight:
+		runs[i].lo = seq
+		return runs
+	case len(runs) >= maxSpans:
+		return runs
+	default:
+		runs = append(runs, span{})
+		copy(runs[i+1:], runs[i:])
+		runs[i] = span{seq, seq}
+		return runs
 	}
 }
 
@@ -67,23 +103,20 @@ func (f *Frontier) Vector() Vector { return f.vec.Clone() }
 // Gaps reports whether any origin has writes held beyond a gap.
 func (f *Frontier) Gaps() bool { return len(f.ahead) > 0 }
 
+// absorb drops runs the contiguous seq now covers and extends it through a
+// run that starts right after it.
 func (f *Frontier) absorb(origin NodeID) {
-	set := f.ahead[origin]
+	runs := f.ahead[origin]
 	cur := f.vec[origin]
-	for s := range set {
-		if s <= cur {
-			delete(set, s)
-		}
-	}
-	for {
-		if _, ok := set[cur+1]; !ok {
-			break
-		}
-		delete(set, cur+1)
-		cur++
+	i := 0
+	for i < len(runs) && runs[i].lo <= cur+1 {
+		cur = max(cur, runs[i].hi)
+		i++
 	}
 	f.vec[origin] = cur
-	if len(set) == 0 {
+	if runs = runs[i:]; len(runs) == 0 {
 		delete(f.ahead, origin)
+	} else {
+		f.ahead[origin] = runs
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -83,12 +84,12 @@ type Node struct {
 	apiLn  net.Listener
 	apiSrv *http.Server
 
-	ctx     context.Context
-	cancel  context.CancelFunc
-	bg      background
-	notifee connNotifee
-	dials   pendingSet
-	gaps    pendingSet
+	ctx        context.Context
+	cancel     context.CancelFunc
+	bg         background
+	notifee    connNotifee
+	dials      pendingSet
+	gapPending atomic.Bool
 
 	afterClose []func() error
 	closeOnce  sync.Once

@@ -44,37 +44,58 @@ func (n *Node) synced(p peer.ID, res antientropy.Result, err error) {
 	n.peers.synced(p, time.Now(), err)
 }
 
-// gapGrace is how long a gap in an origin's seqs may stay open before it
-// costs a pull. Writes committed concurrently are published in whatever
-// order their writers return, so most gaps close by themselves within
-// milliseconds; pulling at once would resend everything above the gap.
+// gapGrace is how long a gap in an origin's seqs may stay open, with no
+// gossip arriving, before it costs a pull. Writes committed concurrently are
+// published in whatever order their writers return, and a burst is applied
+// behind a queue, so most gaps close by themselves; a pull at once would
+// resend everything above the gap.
 const gapGrace = 250 * time.Millisecond
 
-// onGap schedules a pull from the peer whose gossip showed a gap, if the
-// store still has one after gapGrace. One check per peer is pending at most.
+// maxGapWait bounds how long steady gossip can defer a pull for a gap.
+const maxGapWait = 5 * time.Second
+
+// onGap schedules a pull from the peer whose gossip showed a gap, once
+// gossip has been quiet for gapGrace (or maxGapWait has passed) and the
+// store still has a gap. One check is pending at most: every forwarder of
+// a burst reports the same gap, and one pull fills it.
 func (n *Node) onGap(from peer.ID) {
-	if !n.gaps.add(from) {
+	if !n.gapPending.CompareAndSwap(false, true) {
 		return
 	}
 	if !n.bg.spawn(func() {
-		defer n.gaps.remove(from)
-		t := time.NewTimer(gapGrace)
-		defer t.Stop()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n.store.Gaps() {
-			n.requestSync(from, "gap")
+		defer n.gapPending.Store(false)
+		if n.awaitGossipQuiet() && n.store.Gaps() {
+			res, err := n.ae.Sync(n.ctx, from)
+			n.synced(from, res, err)
 		}
 	}) {
-		n.gaps.remove(from)
+		n.gapPending.Store(false)
 	}
 }
 
-// syncLoop pulls from every connected peer on a jittered timer, so peers
-// started together do not sync in lockstep.
+// awaitGossipQuiet waits until no gossip message arrived for gapGrace, or
+// maxGapWait passed. It reports false if the node is closing.
+func (n *Node) awaitGossipQuiet() bool {
+	t := time.NewTicker(gapGrace)
+	defer t.Stop()
+	deadline := time.Now().Add(maxGapWait)
+	seen := n.gossip.Stats().ReceivedMessages
+	for {
+		select {
+		case <-n.ctx.Done():
+			return false
+		case <-t.C:
+		}
+		now := n.gossip.Stats().ReceivedMessages
+		if now == seen || time.Now().After(deadline) {
+			return true
+		}
+		seen = now
+	}
+}
+
+// syncLoop pulls from connected peers that differ, on a jittered timer so
+// peers started together do not sync in lockstep.
 func (n *Node) syncLoop(interval time.Duration) {
 	for {
 		jittered := interval/2 + rand.N(interval)
@@ -83,9 +104,30 @@ func (n *Node) syncLoop(interval time.Duration) {
 			return
 		case <-time.After(jittered):
 		}
-		for _, p := range n.host.Network().Peers() {
-			n.requestSync(p, "timer")
+		// A pull mid-burst resends everything above our contiguous
+		// vector, most of it already queued in gossip: wait for a lull.
+		if !n.awaitGossipQuiet() {
+			return
 		}
+		n.pullDiffering()
+	}
+}
+
+// pullDiffering pulls from connected peers one at a time, skipping those
+// whose digest already equals ours. After the first pull that brings us up
+// to date the rest usually match, so a round costs one transfer, not one
+// per peer.
+func (n *Node) pullDiffering() {
+	for _, p := range n.host.Network().Peers() {
+		if same, err := n.InSyncWith(n.ctx, p); err == nil && same {
+			n.peers.synced(p, time.Now(), nil)
+			continue
+		}
+		if n.ctx.Err() != nil {
+			return
+		}
+		res, err := n.ae.Sync(n.ctx, p)
+		n.synced(p, res, err)
 	}
 }
 
