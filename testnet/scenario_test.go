@@ -56,9 +56,11 @@ func runScenario(t *testing.T, name string, tr testnet.Transport) {
 		if traffic.GossipDropped == 0 || traffic.AntiEntropyRecords == 0 {
 			t.Errorf("drop: %d messages dropped, %d records repaired; want both", traffic.GossipDropped, traffic.AntiEntropyRecords)
 		}
-	case "partition", "restart":
-		// Gossip cannot cross a partition or reach a stopped node:
-		// only anti-entropy can bring the other side's writes.
+	case "partition":
+		// Gossip cannot cross a partition: anti-entropy must bring the
+		// other side's writes. (A quickly restarted node, by contrast,
+		// may get its backlog from GossipSub's message cache through
+		// IHAVE/IWANT, so restart asserts convergence only.)
 		if traffic.AntiEntropyRecords == 0 {
 			t.Errorf("%s: no record came by anti-entropy", name)
 		}
