@@ -63,7 +63,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descGossip, g.AppliedRecords, "applied_records")
 	counter(descGossip, g.Dropped, "dropped_records")
 	ae := s.AntiEntropy
-	counter(descAE, ae.Rounds, "rounds")
+	counter(descAE, ae.Sessions, "sessions")
 	counter(descAE, ae.Failures, "failures")
 	counter(descAE, ae.RecordsReceived, "records_received")
 	counter(descAE, ae.RecordsApplied, "records_applied")

@@ -78,7 +78,6 @@ type Node struct {
 	mdns    *discovery.Service
 	peers   *peerTable
 	rejects *rejectCounter
-	aeStats aeCounters
 	metrics http.Handler
 
 	apiLn  net.Listener
@@ -274,7 +273,7 @@ func (n *Node) Connect(ctx context.Context, ai peer.AddrInfo) error {
 // SyncWith runs one anti-entropy pull from p and waits for it.
 func (n *Node) SyncWith(ctx context.Context, p peer.ID) (antientropy.Result, error) {
 	res, err := n.ae.Sync(ctx, p)
-	n.synced(p, res, err)
+	n.synced(p, err)
 	return res, err
 }
 

@@ -7,8 +7,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
-
-	"github.com/syncnode/syncnode/node/antientropy"
 )
 
 // DefaultSyncInterval is the mean period between background anti-entropy
@@ -25,7 +23,7 @@ func (n *Node) requestSync(p peer.ID, why string) {
 	}
 	n.bg.spawn(func() {
 		res, err := n.ae.Sync(n.ctx, p)
-		n.synced(p, res, err)
+		n.synced(p, err)
 		if err != nil {
 			if n.ctx.Err() == nil {
 				n.log.Debug("anti-entropy failed", "peer", p, "why", why, "err", err)
@@ -38,9 +36,8 @@ func (n *Node) requestSync(p peer.ID, why string) {
 	})
 }
 
-// synced records the outcome of one pull from p.
-func (n *Node) synced(p peer.ID, res antientropy.Result, err error) {
-	n.aeStats.add(res, err)
+// synced records the outcome of one pull from p in the peer table.
+func (n *Node) synced(p peer.ID, err error) {
 	n.peers.synced(p, time.Now(), err)
 }
 
@@ -65,8 +62,8 @@ func (n *Node) onGap(from peer.ID) {
 	if !n.bg.spawn(func() {
 		defer n.gapPending.Store(false)
 		if n.awaitGossipQuiet() && n.store.Gaps() {
-			res, err := n.ae.Sync(n.ctx, from)
-			n.synced(from, res, err)
+			_, err := n.ae.Sync(n.ctx, from)
+			n.synced(from, err)
 		}
 	}) {
 		n.gapPending.Store(false)
@@ -126,8 +123,8 @@ func (n *Node) pullDiffering() {
 		if n.ctx.Err() != nil {
 			return
 		}
-		res, err := n.ae.Sync(n.ctx, p)
-		n.synced(p, res, err)
+		_, err := n.ae.Sync(n.ctx, p)
+		n.synced(p, err)
 	}
 }
 

@@ -24,7 +24,7 @@ func trafficOf(nd *node.Node) Traffic {
 		GossipMessages:     s.Gossip.PublishedMessages,
 		GossipBytes:        s.Gossip.PublishedBytes,
 		GossipRecords:      s.Gossip.PublishedRecords,
-		AntiEntropyRounds:  s.AntiEntropy.Rounds,
+		AntiEntropyRounds:  s.AntiEntropy.Sessions,
 		AntiEntropyRecords: s.AntiEntropy.RecordsReceived,
 		AntiEntropyBytes:   s.AntiEntropy.BytesReceived + s.AntiEntropy.BytesSent,
 	}

@@ -55,6 +55,8 @@ type Service struct {
 	calls   map[peer.ID]*call // outbound sessions in flight
 	inbound int               // inbound sessions being served
 	serving map[peer.ID]int   // inbound sessions per peer
+
+	stats counters
 }
 
 // call is one outbound session, shared by every Sync to the same peer that
@@ -160,6 +162,7 @@ func (s *Service) run(ctx context.Context, p peer.ID, c *call) {
 	if err != nil && s.ctx.Err() != nil {
 		err = ErrClosed
 	}
+	s.stats.session(res, err)
 	s.mu.Lock()
 	if s.calls[p] == c {
 		delete(s.calls, p)

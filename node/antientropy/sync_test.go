@@ -184,6 +184,10 @@ func TestConcurrentSyncsAreDeduplicated(t *testing.T) {
 	if n := gate.snapshots.Load(); n != 1 {
 		t.Errorf("responder served %d sessions, want 1", n)
 	}
+	// A shared session is counted once, whatever the number of callers.
+	if st := dst.svc.Stats(); st.Sessions != 1 || st.RecordsReceived != 50 || st.RecordsApplied != 50 || st.BytesReceived == 0 {
+		t.Errorf("stats after one shared session: %+v", st)
+	}
 }
 
 func TestBusyResponderRefuses(t *testing.T) {
