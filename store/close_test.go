@@ -208,3 +208,14 @@ func testCloseUnderLoad(t *testing.T, b backend) {
 		}
 	}
 }
+
+// TestOpenTwiceIsRefused: a second process (here: a second Open) on the same
+// directory gets a clear error, not Badger's lock message.
+func TestOpenTwiceIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	first := mustOpen(t, Options{Dir: dir, Origin: "a"})
+	defer first.Close()
+	if _, err := Open(Options{Dir: dir, Origin: "a"}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,8 @@ var (
 	ErrClosed = errors.New("store closed")
 	// ErrCorrupt means stored bytes could not be decoded.
 	ErrCorrupt = errors.New("store corrupt")
+	// ErrLocked means another process has the store open.
+	ErrLocked = errors.New("store is in use by another process (is a syncnode already running on this data dir?)")
 )
 
 // Options configure a Store. Zero fields take the documented defaults.
@@ -89,6 +92,10 @@ func Open(opts Options) (*Store, error) {
 	log := opts.Logger.With("component", "store")
 	bo := badgerOptions(opts, log)
 	db, err := badger.Open(bo)
+	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		// Badger has no sentinel for its directory lock.
+		return nil, fmt.Errorf("store open %s: %w", opts.Dir, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store open: %w", err)
 	}
