@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/syncnode/syncnode/crdt"
 )
 
 // writeGrace is how long a client gets to take a response once it is
@@ -18,12 +16,10 @@ const writeGrace = 30 * time.Second
 // cursor that is still valid.
 func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ns := q.Get("ns")
-	if ns != "" {
-		if err := crdt.ValidateNamespace(ns); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	ns, err := nsFilter(q.Get("ns"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	limit, err := parseLimit(q.Get("limit"))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/syncnode/syncnode/crdt"
 )
 
 // cursorNow asks for the feed's current head: only later changes.
@@ -25,6 +27,17 @@ func (s *Server) parseCursor(v, dflt string) (uint64, error) {
 		return 0, badRequest("malformed cursor %q", v)
 	}
 	return pos, nil
+}
+
+// nsFilter reads an optional ?ns= filter: empty means every namespace.
+func nsFilter(ns string) (string, error) {
+	if ns == "" {
+		return "", nil
+	}
+	if err := crdt.ValidateNamespace(ns); err != nil {
+		return "", err
+	}
+	return ns, nil
 }
 
 // parseLimit reads a page size: DefaultListLimit when absent, else 1 to

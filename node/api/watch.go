@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -20,12 +19,10 @@ const watchBatch = 256
 // the current head, and runs until the client leaves or the server stops.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ns := q.Get("ns")
-	if ns != "" {
-		if err := crdt.ValidateNamespace(ns); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	ns, err := nsFilter(q.Get("ns"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	from := r.Header.Get("Last-Event-ID")
 	if from == "" {
