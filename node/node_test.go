@@ -18,6 +18,7 @@ import (
 	"github.com/syncnode/syncnode/node/gossip"
 	"github.com/syncnode/syncnode/node/group"
 	"github.com/syncnode/syncnode/store"
+	"github.com/syncnode/syncnode/store/storetest"
 )
 
 const waitTimeout = 20 * time.Second
@@ -62,10 +63,7 @@ func (m *mesh) host(t *testing.T) host.Host {
 func (m *mesh) node(t *testing.T) *node.Node {
 	t.Helper()
 	h := m.host(t)
-	st, err := store.Open(store.Options{InMemory: true, Origin: crdt.NodeID(h.ID().String()), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.InMemory(t, crdt.NodeID(h.ID().String()), nil)
 	n, err := node.New(node.Config{
 		Store:          st,
 		Host:           h,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/store"
+	"github.com/syncnode/syncnode/store/storetest"
 )
 
 // baseMS is the fixed wall time of every test clock.
@@ -28,22 +29,10 @@ func fixedClock() int64 { return baseMS }
 // discardLogger drops everything; tests assert on behaviour, not logs.
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// mustStore opens an in-memory store for origin, closed at cleanup.
+// mustStore opens an in-memory store for origin on the fixed clock.
 func mustStore(tb testing.TB, origin crdt.NodeID) *store.Store {
 	tb.Helper()
-	st, err := store.Open(store.Options{
-		InMemory:       true,
-		Origin:         origin,
-		Clock:          fixedClock,
-		MemTableSize:   16 << 20,
-		BlockCacheSize: 1 << 20,
-		Logger:         discardLogger(),
-	})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
+	return storetest.InMemory(tb, origin, fixedClock)
 }
 
 // mustHosts returns n mocknet hosts, linked and connected to each other.

@@ -16,6 +16,7 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/gossip"
 	"github.com/syncnode/syncnode/store"
+	"github.com/syncnode/syncnode/store/storetest"
 )
 
 const (
@@ -32,23 +33,10 @@ func fixedClock() int64 { return baseMS }
 // discardLogger drops everything; tests assert on behaviour, not logs.
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// mustStore opens an in-memory store for origin on the fixed clock, closed
-// at cleanup.
+// mustStore opens an in-memory store for origin on the fixed clock.
 func mustStore(tb testing.TB, origin crdt.NodeID) *store.Store {
 	tb.Helper()
-	st, err := store.Open(store.Options{
-		InMemory:       true,
-		Origin:         origin,
-		Clock:          fixedClock,
-		MemTableSize:   16 << 20,
-		BlockCacheSize: 1 << 20,
-		Logger:         discardLogger(),
-	})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
+	return storetest.InMemory(tb, origin, fixedClock)
 }
 
 // mustNet returns a mocknet of n linked hosts, not yet connected: connect
