@@ -95,7 +95,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, err
 	}
-	secret, err := dir.Secret()
+	network, err := dir.Network()
 	if err != nil {
 		return nil, created, err
 	}
@@ -115,7 +115,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, err
 	}
-	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: secret.PSK()}, listenFlags)
+	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: network.PSK()}, listenFlags)
 	if err != nil {
 		st.Close()
 		return nil, created, err
@@ -123,7 +123,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	n, err := newWithListener(Config{
 		Store:          st,
 		Host:           h,
-		Secret:         secret,
+		Network:        network,
 		StaticPeers:    statics,
 		MDNS:           opts.MDNS,
 		MDNSInterfaces: opts.MDNSInterfaces,

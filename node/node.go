@@ -36,8 +36,8 @@ type Config struct {
 	Store *store.Store
 	// Host is the node's libp2p host. Required.
 	Host host.Host
-	// Secret is the group secret; it names the gossip topic and the mDNS hint.
-	Secret group.Secret
+	// Network names the group's gossip topic and mDNS hint.
+	Network group.Network
 	// StaticPeers are dialled at start and redialled whenever disconnected.
 	StaticPeers []peer.AddrInfo
 	// MDNS turns on LAN discovery. Off unless asked for, so no test can
@@ -151,7 +151,7 @@ func (n *Node) start(cfg Config) error {
 		Logger:   cfg.Logger,
 	})
 	n.gossip, err = gossip.New(n.ctx, n.host, gossip.Config{
-		Topic:          cfg.Secret.Topic(),
+		Topic:          cfg.Network.Topic(),
 		Store:          n.store,
 		ScoreWhitelist: cfg.ScoreWhitelist,
 		OnGap:          n.onGap,
@@ -188,7 +188,7 @@ func (n *Node) start(cfg Config) error {
 func (n *Node) startMDNS(cfg Config) error {
 	svc, err := discovery.New(discovery.Config{
 		Self:       n.host.ID(),
-		Hint:       cfg.Secret.Hint(),
+		Hint:       cfg.Network.Hint(),
 		Addrs:      n.host.Addrs,
 		Interfaces: cfg.MDNSInterfaces,
 		Logger:     cfg.Logger,

@@ -67,7 +67,7 @@ func (m *mesh) node(t *testing.T) *node.Node {
 	n, err := node.New(node.Config{
 		Store:          st,
 		Host:           h,
-		Secret:         m.secret,
+		Network:        m.secret.Network(),
 		SyncInterval:   -1,
 		ScoreWhitelist: everyone,
 		Logger:         quiet(),

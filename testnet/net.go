@@ -181,7 +181,7 @@ func (n *Net) start(i int) error {
 	nd, err := node.New(node.Config{
 		Store:          st,
 		Host:           h,
-		Secret:         n.secret,
+		Network:        n.secret.Network(),
 		SyncInterval:   n.opts.SyncInterval,
 		ScoreWhitelist: everyone,
 		GossipOptions: []pubsub.Option{

@@ -20,7 +20,8 @@ import (
 // part of the user-facing contract: scripts read them.
 const (
 	IdentityFile = "identity.key" // libp2p private key, crypto.MarshalPrivateKey form
-	SecretFile   = "group.secret" // group secret, hex
+	SecretFile   = "group.secret" // group secret, hex (devices)
+	NetworkFile  = "group.network" // the group's network half, hex (relays: no secret)
 	TokenFile    = "api-token"    // local API bearer token
 	APIAddrFile  = "api-addr"     // host:port of the running node's API
 	DBDir        = "db"           // Badger database
@@ -45,10 +46,28 @@ type Dir struct {
 	Path string
 }
 
-// Init creates a data directory at path (DefaultPath if empty) with a fresh
-// identity, the given group secret (a new one if nil) and a new API token.
-// It fails with ErrAlreadyInitialized if path already holds an identity.
+// Init creates a device's data directory at path (DefaultPath if empty)
+// with a fresh identity, the given group secret (a new one if nil) and a new
+// API token. It fails with ErrAlreadyInitialized if path already holds an
+// identity.
 func Init(path string, secret *group.Secret) (*Dir, error) {
+	s, err := secretOrNew(secret)
+	if err != nil {
+		return nil, fmt.Errorf("datadir init: %w", err)
+	}
+	text, _ := s.MarshalText()
+	return initDir(path, SecretFile, text)
+}
+
+// InitRelay creates a relay's data directory: like Init, but it holds only
+// the group's network half, never the secret, so the relay cannot derive the
+// value key.
+func InitRelay(path string, network group.Network) (*Dir, error) {
+	text, _ := network.MarshalText()
+	return initDir(path, NetworkFile, text)
+}
+
+func initDir(path, groupFile string, groupText []byte) (*Dir, error) {
 	path, err := resolve(path)
 	if err != nil {
 		return nil, err
@@ -60,7 +79,7 @@ func Init(path string, secret *group.Secret) (*Dir, error) {
 		return nil, fmt.Errorf("datadir init: %w", err)
 	}
 	d := &Dir{Path: path}
-	if err := d.init(secret); err != nil {
+	if err := d.init(groupFile, groupText); err != nil {
 		return nil, fmt.Errorf("datadir init %s: %w", path, err)
 	}
 	return d, nil
@@ -69,13 +88,8 @@ func Init(path string, secret *group.Secret) (*Dir, error) {
 // init writes the directory's contents. The identity goes last and only if
 // absent: its presence marks the directory initialized, so an interrupted
 // Init can simply be run again.
-func (d *Dir) init(secret *group.Secret) error {
-	s, err := secretOrNew(secret)
-	if err != nil {
-		return err
-	}
-	text, _ := s.MarshalText()
-	if err := writeAtomic(d.Path, SecretFile, append(text, '\n'), false); err != nil {
+func (d *Dir) init(groupFile string, groupText []byte) error {
+	if err := writeAtomic(d.Path, groupFile, append(groupText, '\n'), false); err != nil {
 		return err
 	}
 	token, err := newToken()
@@ -160,6 +174,27 @@ func (d *Dir) Secret() (group.Secret, error) {
 		return group.Secret{}, fmt.Errorf("datadir secret %s: %w", d.file(SecretFile), err)
 	}
 	return s, nil
+}
+
+// Network returns the group's network half: derived from the secret on a
+// device, read from NetworkFile on a relay.
+func (d *Dir) Network() (group.Network, error) {
+	if _, err := os.Stat(d.file(SecretFile)); err == nil {
+		s, err := d.Secret()
+		if err != nil {
+			return group.Network{}, err
+		}
+		return s.Network(), nil
+	}
+	raw, err := d.read(NetworkFile)
+	if err != nil {
+		return group.Network{}, fmt.Errorf("datadir network: %w", err)
+	}
+	var n group.Network
+	if err := n.UnmarshalText(raw); err != nil {
+		return group.Network{}, fmt.Errorf("datadir network %s: %w", d.file(NetworkFile), err)
+	}
+	return n, nil
 }
 
 // Token returns the local API's bearer token.
