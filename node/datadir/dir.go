@@ -19,12 +19,12 @@ import (
 // Names of the entries in a data directory. TokenFile and APIAddrFile are
 // part of the user-facing contract: scripts read them.
 const (
-	IdentityFile = "identity.key" // libp2p private key, crypto.MarshalPrivateKey form
-	SecretFile   = "group.secret" // group secret, hex (devices)
+	IdentityFile = "identity.key"  // libp2p private key, crypto.MarshalPrivateKey form
+	SecretFile   = "group.secret"  // group secret, hex (devices)
 	NetworkFile  = "group.network" // the group's network half, hex (relays: no secret)
-	TokenFile    = "api-token"    // local API bearer token
-	APIAddrFile  = "api-addr"     // host:port of the running node's API
-	DBDir        = "db"           // Badger database
+	TokenFile    = "api-token"     // local API bearer token
+	APIAddrFile  = "api-addr"      // host:port of the running node's API
+	DBDir        = "db"            // Badger database
 )
 
 // tokenSize is the number of random bytes in an API token.
