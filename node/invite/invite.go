@@ -102,44 +102,59 @@ func Encode(inv Invite) string {
 		count++
 	}
 	payload[headerLen-1] = byte(count)
-	sum := checksum(payload)
-	return Prefix + enc.EncodeToString(append(payload, sum[:]...))
+	return wrap(Prefix, payload)
 }
 
 // Decode parses a join code, ignoring surrounding whitespace. It bounds the
 // input before decoding it, and reports why a code is invalid.
 func Decode(code string) (Invite, error) {
-	code = strings.TrimSpace(code)
-	if len(code) > MaxCodeLen {
-		return Invite{}, fmt.Errorf("invite decode: %d characters, at most %d: %w", len(code), MaxCodeLen, ErrTooLong)
-	}
-	body, ok := strings.CutPrefix(code, Prefix)
-	if !ok {
-		return Invite{}, fmt.Errorf("invite decode: %w", ErrPrefix)
-	}
-	if i := strings.IndexFunc(body, func(r rune) bool { return !strings.ContainsRune(alphabet, r) }); i >= 0 {
-		return Invite{}, fmt.Errorf("invite decode: character %d: %w", len(Prefix)+i+1, ErrEncoding)
-	}
-	raw, err := enc.DecodeString(body)
+	payload, err := unwrap(code, Prefix, headerLen)
 	if err != nil {
-		// Every character is valid, so the length is not.
-		return Invite{}, fmt.Errorf("invite decode: %w", ErrTruncated)
-	}
-	if len(raw) < headerLen+checksumLen {
-		return Invite{}, fmt.Errorf("invite decode: %w", ErrTruncated)
-	}
-	payload := raw[:len(raw)-checksumLen]
-	if sum := checksum(payload); !bytes.Equal(sum[:], raw[len(payload):]) {
-		return Invite{}, fmt.Errorf("invite decode: %w", ErrChecksum)
-	}
-	if payload[0] != Version {
-		return Invite{}, fmt.Errorf("invite decode: version %d: %w", payload[0], ErrVersion)
+		return Invite{}, fmt.Errorf("invite decode: %w", err)
 	}
 	inv, err := parsePayload(payload)
 	if err != nil {
 		return Invite{}, fmt.Errorf("invite decode: %w", err)
 	}
 	return inv, nil
+}
+
+// wrap returns prefix and the base64url form of payload and its checksum.
+func wrap(prefix string, payload []byte) string {
+	sum := checksum(payload)
+	return prefix + enc.EncodeToString(append(payload, sum[:]...))
+}
+
+// unwrap undoes wrap: it checks the prefix, alphabet, length, checksum and
+// version byte, and returns the payload, at least minLen bytes long.
+func unwrap(code, prefix string, minLen int) ([]byte, error) {
+	code = strings.TrimSpace(code)
+	if len(code) > MaxCodeLen {
+		return nil, fmt.Errorf("%d characters, at most %d: %w", len(code), MaxCodeLen, ErrTooLong)
+	}
+	body, ok := strings.CutPrefix(code, prefix)
+	if !ok {
+		return nil, ErrPrefix
+	}
+	if i := strings.IndexFunc(body, func(r rune) bool { return !strings.ContainsRune(alphabet, r) }); i >= 0 {
+		return nil, fmt.Errorf("character %d: %w", len(prefix)+i+1, ErrEncoding)
+	}
+	raw, err := enc.DecodeString(body)
+	if err != nil {
+		// Every character is valid, so the length is not.
+		return nil, ErrTruncated
+	}
+	if len(raw) < minLen+checksumLen {
+		return nil, ErrTruncated
+	}
+	payload := raw[:len(raw)-checksumLen]
+	if sum := checksum(payload); !bytes.Equal(sum[:], raw[len(payload):]) {
+		return nil, ErrChecksum
+	}
+	if payload[0] != Version {
+		return nil, fmt.Errorf("version %d: %w", payload[0], ErrVersion)
+	}
+	return payload, nil
 }
 
 // parsePayload reads a version-1 payload whose checksum has been verified.
