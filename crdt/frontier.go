@@ -94,6 +94,17 @@ func (f *Frontier) Join(o Vector) bool {
 	return changed
 }
 
+// Seen reports whether write (origin, seq) has been observed: it is covered
+// by the contiguous vector or held beyond a gap.
+func (f *Frontier) Seen(origin NodeID, seq uint64) bool {
+	if seq <= f.vec[origin] {
+		return true
+	}
+	runs := f.ahead[origin]
+	i := sort.Search(len(runs), func(i int) bool { return runs[i].hi >= seq })
+	return i < len(runs) && runs[i].lo <= seq
+}
+
 // Get returns the contiguous seq for origin.
 func (f *Frontier) Get(origin NodeID) uint64 { return f.vec[origin] }
 

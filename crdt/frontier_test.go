@@ -90,6 +90,29 @@ func TestFrontierObserveResults(t *testing.T) {
 	})
 }
 
+// TestFrontierSeen checks Seen against the set of observed writes, in any
+// order: a seq is seen once it was observed or the vector covers it.
+func TestFrontierSeen(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		obs := genObservations().Draw(t, "observations")
+		f := crdt.NewFrontier(nil)
+		observeAll(f, rapid.Permutation(obs).Draw(t, "order"))
+		seen := map[observation]bool{}
+		for _, o := range obs {
+			seen[o] = true
+		}
+		v := f.Vector()
+		for _, id := range testOrigins {
+			for seq := uint64(1); seq <= 32; seq++ {
+				want := seen[observation{id, seq}] || seq <= v[id]
+				if got := f.Seen(id, seq); got != want {
+					t.Fatalf("Seen(%s, %d) = %v, want %v (vector %v)", id, seq, got, want, v)
+				}
+			}
+		}
+	})
+}
+
 func TestFrontierJoinFillsGap(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		obs := genObservations().Draw(t, "observations")

@@ -30,6 +30,14 @@ type op struct {
 	recs []crdt.Record
 	// vector join
 	join crdt.Vector
+	// thin-client writes (WriteAll); wres is filled in step with writes
+	writes []Write
+	wres   []WriteResult
+	// drop: records to remove if match still holds; dropped counts them
+	drop    *dropOp
+	dropped int
+	// clearRestored lifts the restored marker
+	clearRestored bool
 
 	// results, valid once done is closed
 	version crdt.Version
@@ -48,6 +56,16 @@ func (o *op) cost(self crdt.NodeID) cost {
 		for origin := range o.join {
 			c = c.plus(cost{1, int64(1 + len(origin) + 8 + entryOverhead)})
 		}
+	case o.writes != nil:
+		for _, w := range o.writes {
+			c = c.plus(w.cost(self))
+		}
+	case o.drop != nil:
+		for _, ref := range o.drop.refs {
+			c = c.plus(dropCost(ref))
+		}
+	case o.clearRestored:
+		c = cost{1, entryOverhead + 2}
 	default:
 		for _, r := range o.recs {
 			c = c.plus(recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value)))
@@ -117,7 +135,10 @@ func (s *Store) write(ctx context.Context, o *op) (crdt.Version, error) {
 func (s *Store) Apply(ctx context.Context, recs []crdt.Record) (ApplyResult, error) {
 	var total ApplyResult
 	for len(recs) > 0 {
-		n := s.limits.chunk(recs)
+		n := s.limits.chunk(len(recs), func(i int) cost {
+			r := recs[i]
+			return recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value))
+		})
 		o := &op{recs: recs[:n]}
 		if err := s.submit(ctx, o); err != nil {
 			return total, err
@@ -139,17 +160,17 @@ func (s *Store) Join(ctx context.Context, v crdt.Vector) error {
 	return s.submit(ctx, &op{join: v.Clone()})
 }
 
-// chunk returns how many leading records of recs, at least one, fit in one
-// commit.
-func (l txnLimits) chunk(recs []crdt.Record) int {
+// chunk returns how many of n leading items, at least one, fit in one
+// commit; costOf(i) estimates item i.
+func (l txnLimits) chunk(n int, costOf func(i int) cost) int {
 	var c cost
-	for i, r := range recs {
-		c = c.plus(recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value)))
+	for i := range n {
+		c = c.plus(costOf(i))
 		if i > 0 && !c.within(l) {
 			return i
 		}
 	}
-	return len(recs)
+	return n
 }
 
 // submit queues o and waits for its commit. Once queued, an operation runs
@@ -271,12 +292,36 @@ func (s *Store) tryCommit(batch []*op) error {
 		maxEntry: s.limits.maxEntry,
 		touched:  map[crdt.NodeID]struct{}{},
 	}
-	changed := false
+	changed, cleared := false, false
 	for _, o := range batch {
-		o.err, o.version, o.result = nil, crdt.Version{}, ApplyResult{}
+		o.err, o.version, o.result, o.dropped = nil, crdt.Version{}, ApplyResult{}, 0
+		clear(o.wres)
 		switch {
 		case o.join != nil:
 			m.join(o.join)
+		case o.clearRestored:
+			if w.restored {
+				w.restored = false
+				if err := txn.Delete(metaRestored); err != nil {
+					return err
+				}
+				cleared = true
+			}
+		case (o.local || o.writes != nil) && w.restored:
+			o.err = ErrRestored
+		case o.drop != nil:
+			n, err := m.drop(o.drop)
+			if err != nil {
+				return err
+			}
+			o.dropped = n
+			changed = changed || n > 0
+		case o.writes != nil:
+			n, err := m.writeAll(o.writes, o.wres)
+			if err != nil {
+				return err
+			}
+			changed = changed || n > 0
 		case o.local:
 			if err := m.fitsLocal(o.ns, o.key, o.value); err != nil {
 				o.err = err
@@ -297,7 +342,7 @@ func (s *Store) tryCommit(batch []*op) error {
 			changed = changed || len(res.Applied) > 0
 		}
 	}
-	if len(m.touched) == 0 && !changed {
+	if len(m.touched) == 0 && !changed && !cleared {
 		// Only stale or rejected records: nothing to write. The frontier
 		// keeps what it learned about writes beyond a gap.
 		return nil

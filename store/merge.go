@@ -82,7 +82,7 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if cur != nil && !crdt.Supersedes(rec, cur.rec) {
+		if m.resurrects(rec, cur) || (cur != nil && !crdt.Supersedes(rec, cur.rec)) {
 			res.Stale++
 		} else {
 			if err := m.install(rec, cur); err != nil {
@@ -96,6 +96,15 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 	}
 	res.Gap = m.frontier.Gaps()
 	return res, nil
+}
+
+// resurrects reports whether rec, for a key with no current record (cur is
+// nil), is a copy of a write seen before. A seen write was applied or
+// superseded, and a key loses its record only through Drop, most often when
+// its tombstone is collected, so such a copy is older than what was dropped
+// and must not bring the key back.
+func (m *merger) resurrects(rec crdt.Record, cur *storedRecord) bool {
+	return cur == nil && m.frontier.Seen(rec.Version.Origin, rec.Version.Seq)
 }
 
 // join raises the frontier to v.

@@ -26,9 +26,51 @@ type state struct {
 	// gaps reports writes held beyond a missing seq of some origin. It is
 	// not persisted: a restart forgets them and anti-entropy resends.
 	gaps bool
+	// restored is set while the store, restored from a backup, refuses
+	// local writes; persisted as the presence of metaRestored.
+	restored bool
 }
 
-var metaSelfSeq = []byte{tagMeta, 's'}
+var (
+	metaSelfSeq  = []byte{tagMeta, 's'}
+	metaRestored = []byte{tagMeta, 'R'}
+	// metaFormat holds the layout version, written when a store is first
+	// opened, so that even an empty store's backup names itself.
+	metaFormat = []byte{tagMeta, 'F'}
+)
+
+// storeFormat is the layout described in keys.go.
+const storeFormat = 1
+
+// ensureFormat stamps a store with its layout version, and refuses one
+// written by a newer layout.
+func ensureFormat(db *badger.DB) error {
+	return db.Update(func(txn *badger.Txn) error {
+		format, err := readFormat(txn)
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+			return txn.Set(metaFormat, u64(storeFormat))
+		case err != nil:
+			return err
+		case format != storeFormat:
+			return fmt.Errorf("%w: unknown store format %d", ErrCorrupt, format)
+		}
+		return nil
+	})
+}
+
+func readFormat(txn *badger.Txn) (uint64, error) {
+	item, err := txn.Get(metaFormat)
+	if err != nil {
+		return 0, err
+	}
+	var format uint64
+	err = item.Value(func(b []byte) (err error) {
+		format, err = readU64(b)
+		return err
+	})
+	return format, err
+}
 
 // loadState reads the committed metadata and the clock's high-water mark.
 func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
@@ -52,6 +94,11 @@ func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
 			return err
 		}
 		st.live, st.dead = int64(live), int64(dead)
+		if _, err := txn.Get(metaRestored); err == nil {
+			st.restored = true
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
 		if item, err := txn.Get(metaDigest); err == nil {
 			b, err := item.ValueCopy(nil)
 			if err != nil {

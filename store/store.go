@@ -99,6 +99,10 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store open: %w", err)
 	}
+	if err := ensureFormat(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store open: %w", err)
+	}
 	st, hlc, err := loadState(db)
 	if err != nil {
 		db.Close()

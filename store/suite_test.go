@@ -33,6 +33,17 @@ var suite = []struct {
 	{"Closed", testClosed},
 	{"CloseWaitsForSnapshot", testCloseWaitsForSnapshot},
 	{"CloseUnderLoad", testCloseUnderLoad},
+	{"WriteAllStamps", testWriteAllStamps},
+	{"WriteAllIdempotent", testWriteAllIdempotent},
+	{"WriteAllClientStamps", testWriteAllClientStamps},
+	{"WriteAllInvalid", testWriteAllInvalid},
+	{"WriteAllMany", testWriteAllMany},
+	{"WriteAllClosed", testWriteAllClosed},
+	{"Drop", testDrop},
+	{"DropMany", testDropMany},
+	{"DropRechecks", testDropRechecks},
+	{"Collect", testCollect},
+	{"CollectNoResurrect", testCollectNoResurrect},
 }
 
 // TestStore runs the shared suite against every backend.
