@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/store"
@@ -39,4 +40,8 @@ type Backend interface {
 	// Peers lists the peers the node knows. It may talk to them, bounded by
 	// ctx.
 	Peers(ctx context.Context) ([]Peer, error)
+	// Backup writes a consistent full backup of the store to w and returns
+	// the bytes written. It blocks until the backup is written or w fails;
+	// writes may continue meanwhile.
+	Backup(w io.Writer) (int64, error)
 }
