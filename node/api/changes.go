@@ -59,7 +59,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
 			for i, c := range page {
 				res.Changes[i] = FromChange(c)
 			}
-			writeJSON(w, http.StatusOK, res)
+			WriteJSON(w, http.StatusOK, res)
 			return
 		}
 		select {

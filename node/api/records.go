@@ -91,13 +91,13 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, ns, key string) {
 	rec, err := s.b.Get(ns, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("record %s/%s not found", ns, key)})
+		WriteJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("record %s/%s not found", ns, key)})
 	case err != nil:
 		s.fail(w, r, fmt.Errorf("get %s/%s: %w", ns, key, err))
 	case rec.Deleted:
-		writeJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("record %s/%s was deleted", ns, key)})
+		WriteJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("record %s/%s was deleted", ns, key)})
 	default:
-		writeJSON(w, http.StatusOK, FromRecord(rec))
+		WriteJSON(w, http.StatusOK, FromRecord(rec))
 	}
 }
 
@@ -116,7 +116,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, ns, key string) {
 		s.fail(w, r, fmt.Errorf("put %s/%s: %w", ns, key, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, WriteResponse{Version: FromVersion(v)})
+	WriteJSON(w, http.StatusOK, WriteResponse{Version: FromVersion(v)})
 }
 
 // errTooLarge refuses a request body over the value size limit.
@@ -159,7 +159,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, ns, key string) 
 		s.fail(w, r, fmt.Errorf("delete %s/%s: %w", ns, key, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, WriteResponse{Version: FromVersion(v)})
+	WriteJSON(w, http.StatusOK, WriteResponse{Version: FromVersion(v)})
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, ns string) {
@@ -185,5 +185,5 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, ns string) {
 	if more && len(recs) > 0 {
 		res.Next = recs[len(recs)-1].Key
 	}
-	writeJSON(w, http.StatusOK, res)
+	WriteJSON(w, http.StatusOK, res)
 }

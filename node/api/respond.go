@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/syncnode/syncnode/crdt"
@@ -36,7 +37,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, store.ErrClosed), errors.Is(err, store.ErrRestored),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
@@ -56,17 +58,19 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, code, Error{Error: err.Error()})
+	WriteJSON(w, code, Error{Error: err.Error()})
 }
 
 // writeJSON answers with v as JSON. HTML escaping is off, so values come
 // back byte for byte as stored.
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// WriteJSON answers with v as JSON and the headers every syncnode API
+// response carries. A value that cannot be encoded becomes a 500 error.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		// Only a Backend returning unencodable values gets here.
+		// Only a value that is not JSON (a corrupt stored one) gets here.
 		code = http.StatusInternalServerError
 		buf.Reset()
 		enc.Encode(Error{Error: "encode response: " + err.Error()})
@@ -75,6 +79,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
 	w.Write(buf.Bytes())
 }
@@ -98,5 +103,5 @@ func (m methods) serve(w http.ResponseWriter, r *http.Request) {
 // notAllowed answers 405 with the methods the path does take.
 func notAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	writeJSON(w, http.StatusMethodNotAllowed, Error{Error: fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)})
+	WriteJSON(w, http.StatusMethodNotAllowed, Error{Error: fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)})
 }

@@ -36,6 +36,10 @@ type Config struct {
 	Addr string
 	// Metrics, if set, is served at /metrics behind the token.
 	Metrics http.Handler
+	// Mounts are extra handlers behind the token and the Host check, each
+	// serving every path under its key, which must start and end with "/"
+	// (a relay mounts its admin routes at "/v1/admin/").
+	Mounts map[string]http.Handler
 	// Logger receives failures; nil means slog.Default(). Tokens and record
 	// values are never logged.
 	Logger *slog.Logger
@@ -57,6 +61,7 @@ type Server struct {
 	// routes holds the fixed paths behind the token; /healthz and the
 	// record routes are dispatched separately.
 	routes map[string]methods
+	mounts map[string]http.Handler
 }
 
 // recordsPrefix starts every record route; the rest of the path is
@@ -75,6 +80,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api new: %w", err)
 	}
+	for prefix := range cfg.Mounts {
+		if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || prefix == "/" {
+			return nil, fmt.Errorf("api new: mount %q must be a path like /v1/admin/", prefix)
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -91,12 +101,14 @@ func New(cfg Config) (*Server, error) {
 		log:         cfg.Logger.With("component", "api"),
 		maxLongPoll: cfg.MaxLongPoll,
 		heartbeat:   cfg.Heartbeat,
+		mounts:      cfg.Mounts,
 	}
 	s.routes = map[string]methods{
 		"/v1/changes": {http.MethodGet: s.changes},
 		"/v1/watch":   {http.MethodGet: s.watch},
 		"/v1/status":  {http.MethodGet: s.status},
 		"/v1/peers":   {http.MethodGet: s.peers},
+		"/v1/backup":  {http.MethodGet: s.backup},
 	}
 	if cfg.Metrics != nil {
 		s.routes["/metrics"] = methods{http.MethodGet: cfg.Metrics.ServeHTTP}
@@ -112,7 +124,7 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // would be needed.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.hosts.allows(r.Host) {
-		writeJSON(w, http.StatusForbidden, Error{Error: fmt.Sprintf("host %q not allowed", r.Host)})
+		WriteJSON(w, http.StatusForbidden, Error{Error: fmt.Sprintf("host %q not allowed", r.Host)})
 		return
 	}
 	if r.URL.Path == "/healthz" {
@@ -121,7 +133,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="syncnode"`)
-		writeJSON(w, http.StatusUnauthorized, Error{Error: "missing or wrong bearer token"})
+		WriteJSON(w, http.StatusUnauthorized, Error{Error: "missing or wrong bearer token"})
 		return
 	}
 	if m, ok := s.routes[r.URL.Path]; ok {
@@ -132,11 +144,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.records(w, r)
 		return
 	}
-	writeJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("no route %s", r.URL.Path)})
+	for prefix, h := range s.mounts {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			h.ServeHTTP(w, r)
+			return
+		}
+	}
+	WriteJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("no route %s", r.URL.Path)})
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, Health{OK: true})
+	WriteJSON(w, http.StatusOK, Health{OK: true})
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +165,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("status: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	WriteJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) peers(w http.ResponseWriter, r *http.Request) {
@@ -161,5 +179,5 @@ func (s *Server) peers(w http.ResponseWriter, r *http.Request) {
 	if peers == nil {
 		peers = []Peer{}
 	}
-	writeJSON(w, http.StatusOK, PeersResponse{Peers: peers})
+	WriteJSON(w, http.StatusOK, PeersResponse{Peers: peers})
 }

@@ -90,7 +90,19 @@ type Status struct {
 	Peers         []Peer            `json:"peers"`
 	Rejected      map[string]uint64 `json:"rejected"` // by reason
 	RejectedTotal uint64            `json:"rejected_total"`
-	Clock         string            `json:"clock"` // HLC high-water, decimal
+	Clock         string            `json:"clock"`      // HLC high-water, decimal
+	ServerSeq     uint64            `json:"server_seq"` // change feed head; on a relay, its server sequence
+	Relay         *RelayLink        `json:"relay,omitempty"`
+}
+
+// RelayLink describes a device's link with its relay.
+type RelayLink struct {
+	ID        string     `json:"id"`
+	Connected bool       `json:"connected"`
+	Device    string     `json:"device,omitempty"`     // the name the relay knows this device by
+	ServerSeq uint64     `json:"server_seq,omitempty"` // the relay's, at the last exchange
+	LastOK    *time.Time `json:"last_ok,omitempty"`
+	Error     string     `json:"error,omitempty"` // why the last exchange failed
 }
 
 // Peer describes one group peer.
