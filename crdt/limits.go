@@ -26,6 +26,10 @@ const SystemNamespacePrefix = "_"
 // ErrInvalid is wrapped by every validation failure below.
 var ErrInvalid = errors.New("invalid record")
 
+// ErrRevoked means a record's origin is a revoked device: it is refused
+// whatever its content.
+var ErrRevoked = errors.New("record by a revoked device")
+
 // ValidateNamespace checks a namespace: 1 to MaxNamespaceLen bytes of
 // segments separated by '/', each segment made of ASCII letters, digits,
 // '_', '-' and '.', and not "." or "..". A leading '_' marks a system

@@ -27,6 +27,8 @@ func reason(err error) string {
 		return "invalid"
 	case errors.Is(err, crdt.ErrCorrupt):
 		return "malformed"
+	case errors.Is(err, crdt.ErrRevoked):
+		return "revoked"
 	default:
 		return "other"
 	}

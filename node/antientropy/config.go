@@ -52,6 +52,13 @@ type Config struct {
 	// MaxInbound bounds the sessions served at once; further requests get a
 	// busy error. A peer gets at most two at once.
 	MaxInbound int
+	// OnApplied, if set, is called with the records of each pulled batch
+	// that won their merge. It must not block, and must copy what it keeps:
+	// the records' buffers are reused.
+	OnApplied func(from peer.ID, recs []crdt.Record)
+	// Admit, if set, decides which peers may pull from us; the rest get a
+	// refusal. Nil admits every peer that could connect.
+	Admit func(peer.ID) bool
 	// OnReject, if set, is called for every record a peer sent that the
 	// store rejected, and for every malformed frame a peer sent. It must
 	// not block.
@@ -75,6 +82,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInbound <= 0 {
 		c.MaxInbound = DefaultMaxInbound
+	}
+	if c.OnApplied == nil {
+		c.OnApplied = func(peer.ID, []crdt.Record) {}
+	}
+	if c.Admit == nil {
+		c.Admit = func(peer.ID) bool { return true }
 	}
 	if c.OnReject == nil {
 		c.OnReject = func(peer.ID, error) {}

@@ -15,6 +15,9 @@ var (
 	// ErrBusy means the responder is already serving as many sessions as it
 	// allows; retry later.
 	ErrBusy = errors.New("peer busy")
+	// ErrRefused means the responder does not admit this peer: a relay
+	// syncs only with paired devices.
+	ErrRefused = errors.New("peer refused to sync with us")
 )
 
 // Error codes carried by an error frame.
@@ -22,6 +25,7 @@ const (
 	codeInternal   byte = 1
 	codeBadRequest byte = 2
 	codeBusy       byte = 3
+	codeRefused    byte = 4
 )
 
 // RemoteError is an error frame received from a responder.
@@ -37,8 +41,11 @@ func (e *RemoteError) Error() string {
 // Unwrap makes errors.Is hold for ErrRemote, and for ErrBusy when the
 // responder was at its session limit.
 func (e *RemoteError) Unwrap() []error {
-	if e.Code == codeBusy {
+	switch e.Code {
+	case codeBusy:
 		return []error{ErrRemote, ErrBusy}
+	case codeRefused:
+		return []error{ErrRemote, ErrRefused}
 	}
 	return []error{ErrRemote}
 }

@@ -98,6 +98,9 @@ func (s *Service) apply(ctx context.Context, p peer.ID, recs []crdt.Record, res 
 	res.RecordsReceived += len(recs)
 	res.RecordsApplied += len(ar.Applied)
 	s.stats.batch(len(recs), len(ar.Applied))
+	if len(ar.Applied) > 0 {
+		s.cfg.OnApplied(p, ar.Applied)
+	}
 	res.RecordsRejected += len(ar.Rejected)
 	for _, rj := range ar.Rejected {
 		rejected[rj.Record.Version.Origin] = struct{}{}

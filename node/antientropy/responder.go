@@ -16,6 +16,11 @@ import (
 func (s *Service) handle(str network.Stream) {
 	p := str.Conn().RemotePeer()
 	c := newConn(str, s.cfg.IdleTimeout)
+	if !s.cfg.Admit(p) {
+		_ = c.write(frameError, appendError(nil, codeRefused, "not admitted: pair with this relay first"))
+		_ = str.Close()
+		return
+	}
 	if !s.admit(p) {
 		// Best effort: the initiator learns to retry later.
 		_ = c.write(frameError, appendError(nil, codeBusy, "too many anti-entropy sessions"))

@@ -58,6 +58,13 @@ type Config struct {
 	// ScoreWhitelist exempts these networks from the same-IP penalty of
 	// peer scoring; in-process tests put every peer on one address.
 	ScoreWhitelist []*net.IPNet
+	// Admit, if set, decides whose messages are accepted: a relay takes
+	// gossip only from paired devices. Nil admits every peer.
+	Admit func(from peer.ID) bool
+	// AdmitOrigin, if set, decides whose records are accepted: a message
+	// holding a record by a refused origin (a revoked device) is rejected,
+	// so it is neither merged nor forwarded. Nil admits every origin.
+	AdmitOrigin func(crdt.NodeID) bool
 	// OnGap, if set, is called when the replica has held some origin's
 	// writes beyond a missing seq for a moment (250 ms), so an
 	// anti-entropy pull is due, with the peer that delivered the message
@@ -90,6 +97,12 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxBatchBytes = min(c.MaxBatchBytes, c.MaxMessageBytes/2)
 	if c.QueueLen <= 0 {
 		c.QueueLen = DefaultQueueLen
+	}
+	if c.Admit == nil {
+		c.Admit = func(peer.ID) bool { return true }
+	}
+	if c.AdmitOrigin == nil {
+		c.AdmitOrigin = func(crdt.NodeID) bool { return true }
 	}
 	if c.OnGap == nil {
 		c.OnGap = func(peer.ID) {}

@@ -20,6 +20,11 @@ func (g *Gossip) validate(_ context.Context, from peer.ID, msg *pubsub.Message) 
 		// Our own publication: records we committed ourselves.
 		return pubsub.ValidationAccept
 	}
+	if !g.cfg.Admit(from) {
+		// Not a peer we sync with: drop without penalty, it may pair yet.
+		g.stats.rejectedMessages.Add(1)
+		return pubsub.ValidationIgnore
+	}
 	recs, err := g.check(msg.Data)
 	if err != nil {
 		g.stats.rejectedMessages.Add(1)
@@ -50,6 +55,9 @@ func (g *Gossip) check(data []byte) ([]crdt.Record, error) {
 		}
 		if err := clock.Check(r.Version.HLC); err != nil {
 			return nil, fmt.Errorf("gossip validate: record %d: %w", i, err)
+		}
+		if !g.cfg.AdmitOrigin(r.Version.Origin) {
+			return nil, fmt.Errorf("gossip validate: record %d: %w: %s", i, crdt.ErrRevoked, r.Version.Origin)
 		}
 	}
 	return recs, nil

@@ -1,0 +1,52 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/store"
+)
+
+// Admission decides who may sync with a node beyond the group's network
+// key, which already keeps strangers out. A relay admits only the devices
+// paired with it and refuses revoked ones and their records. Both methods
+// are called on hot paths and must be fast and safe for concurrent use.
+type Admission interface {
+	// AdmitPeer reports whether p may exchange gossip and anti-entropy
+	// with this node.
+	AdmitPeer(p peer.ID) bool
+	// AdmitOrigin reports whether records written by origin are accepted.
+	AdmitOrigin(origin crdt.NodeID) bool
+}
+
+// openAdmission admits every group member: a device's default.
+type openAdmission struct{}
+
+func (openAdmission) AdmitPeer(peer.ID) bool       { return true }
+func (openAdmission) AdmitOrigin(crdt.NodeID) bool { return true }
+
+// admittingStore is the store as gossip and anti-entropy see it: records
+// by a refused origin come back as rejections instead of being merged, so
+// anti-entropy does not join that origin's vector entry either.
+type admittingStore struct {
+	*store.Store
+	admit Admission
+}
+
+func (s admittingStore) Apply(ctx context.Context, recs []crdt.Record) (store.ApplyResult, error) {
+	kept := make([]crdt.Record, 0, len(recs))
+	var refused []store.Rejection
+	for _, r := range recs {
+		if s.admit.AdmitOrigin(r.Version.Origin) {
+			kept = append(kept, r)
+			continue
+		}
+		refused = append(refused, store.Rejection{Record: r, Err: fmt.Errorf("%w: %s", crdt.ErrRevoked, r.Version.Origin)})
+	}
+	res, err := s.Store.Apply(ctx, kept)
+	res.Rejected = append(res.Rejected, refused...)
+	return res, err
+}
