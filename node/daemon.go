@@ -6,10 +6,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -21,6 +26,13 @@ import (
 
 // DefaultAPIAddr is where the local API listens unless told otherwise.
 const DefaultAPIAddr = "127.0.0.1:7070"
+
+// RelayFile and RelayTokenFile, in the data dir, remember the relay a
+// device pairs with and its token, after the relay first accepted them.
+const (
+	RelayFile      = "relay"
+	RelayTokenFile = "relay-token"
+)
 
 // PeersFile, in the data dir, lists the multiaddrs of peers to keep
 // connected across restarts: the inviter's, written by join.
@@ -43,8 +55,25 @@ type Options struct {
 	// MDNS and MDNSInterfaces turn on LAN discovery.
 	MDNS           bool
 	MDNSInterfaces []string
+	// Relay is a relay's multiaddr, with /p2p/ID, to pair and sync with;
+	// empty means the one remembered in the data dir, if any.
+	Relay string
+	// RelayToken pairs the device with the relay; empty means the one
+	// remembered in the data dir, if any.
+	RelayToken string
 	// SyncInterval is the mean anti-entropy period (see Config).
 	SyncInterval time.Duration
+	// Republish gossips what anti-entropy pulls (see Config); a relay does.
+	Republish bool
+	// ScoreWhitelist exempts networks from gossip's same-IP penalty (see
+	// Config); for harnesses that run many nodes on one address.
+	ScoreWhitelist []*net.IPNet
+	// Admission, Gater, HostOptions and Mounts extend the node into a
+	// relay: see Config.Admission, p2p.Config and api.Config.Mounts.
+	Admission   Admission
+	Gater       connmgr.ConnectionGater
+	HostOptions []libp2p.Option
+	Mounts      map[string]http.Handler
 	// Version is reported by status.
 	Version string
 	// Logger receives node events; nil means slog.Default().
@@ -70,6 +99,11 @@ func Start(opts Options) (n *Node, created bool, err error) {
 	}
 	if _, err := peer.AddrInfosFromP2pAddrs(peerFlags...); err != nil {
 		return nil, false, fmt.Errorf("node --peer: each peer address needs /p2p/<id>: %w", err)
+	}
+	if opts.Relay != "" {
+		if _, err := parseRelay(opts.Relay); err != nil {
+			return nil, false, fmt.Errorf("node --relay: %w", err)
+		}
 	}
 	apiLn, err := listenAPI(opts.API)
 	if err != nil {
@@ -115,7 +149,18 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, err
 	}
-	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: network.PSK()}, listenFlags)
+	link, err := relayLink(dir, opts)
+	if err != nil {
+		st.Close()
+		return nil, created, err
+	}
+	hostOpts := opts.HostOptions
+	if link != nil {
+		// Reach other devices through the relay's circuit, and try to
+		// turn such a connection into a direct one.
+		hostOpts = append(slices.Clip(hostOpts), libp2p.EnableRelay(), libp2p.EnableHolePunching())
+	}
+	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: network.PSK(), Gater: opts.Gater, ExtraOptions: hostOpts}, listenFlags)
 	if err != nil {
 		st.Close()
 		return nil, created, err
@@ -127,6 +172,11 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		StaticPeers:    statics,
 		MDNS:           opts.MDNS,
 		MDNSInterfaces: opts.MDNSInterfaces,
+		Relay:          link,
+		ScoreWhitelist: opts.ScoreWhitelist,
+		Republish:      opts.Republish,
+		Admission:      opts.Admission,
+		Mounts:         opts.Mounts,
 		SyncInterval:   opts.SyncInterval,
 		APIToken:       token,
 		Version:        opts.Version,
@@ -214,6 +264,73 @@ func SavePeers(dir *datadir.Dir, addrs []ma.Multiaddr) error {
 		b.WriteByte('\n')
 	}
 	return dir.WriteFile(PeersFile, []byte(b.String()))
+}
+
+// relayLink sets up the relay link from the options or, failing them, the
+// data dir; nil means no relay. The relay and token are remembered once the
+// relay has accepted them, so later runs need neither flag.
+func relayLink(dir *datadir.Dir, opts Options) (*RelayLink, error) {
+	addr, err := flagOrFile(dir, opts.Relay, RelayFile)
+	if err != nil || addr == "" {
+		return nil, err
+	}
+	ai, err := parseRelay(addr)
+	if err != nil {
+		return nil, fmt.Errorf("node relay file: %w", err)
+	}
+	token, err := flagOrFile(dir, opts.RelayToken, RelayTokenFile)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	log := opts.Logger
+	return &RelayLink{Peer: ai, Token: token, OnPaired: func(device string) {
+		once.Do(func() {
+			log.Info("paired with the relay", "relay", ai.ID, "device", device)
+			if err := rememberRelay(dir, addr, token); err != nil {
+				log.Error("could not remember the relay in the data dir", "err", err)
+			}
+		})
+	}}, nil
+}
+
+func rememberRelay(dir *datadir.Dir, addr, token string) error {
+	if err := dir.WriteFile(RelayFile, []byte(addr+"\n")); err != nil {
+		return err
+	}
+	if token == "" {
+		return nil
+	}
+	return dir.WriteFile(RelayTokenFile, []byte(token+"\n"))
+}
+
+// flagOrFile returns flag if set, else the trimmed content of the named
+// data dir file, else "".
+func flagOrFile(dir *datadir.Dir, flag, name string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	b, err := dir.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// parseRelay parses a relay multiaddr, which must name the relay's peer ID.
+func parseRelay(s string) (peer.AddrInfo, error) {
+	a, err := ma.NewMultiaddr(strings.TrimSpace(s))
+	if err != nil {
+		return peer.AddrInfo{}, fmt.Errorf("%q: %w", s, err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(a)
+	if err != nil {
+		return peer.AddrInfo{}, fmt.Errorf("%q needs /p2p/<relay id> (see `syncnode relay addr`): %w", s, err)
+	}
+	return *ai, nil
 }
 
 func parseAddrs(ss []string) ([]ma.Multiaddr, error) {

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,8 +57,19 @@ type Config struct {
 	// GossipOptions are extra GossipSub options, for test harnesses that
 	// inject faults (testnet drops messages with a validator).
 	GossipOptions []pubsub.Option
+	// Relay, if set, keeps this device paired and in sync with a relay.
+	Relay *RelayLink
+	// Republish makes the node gossip what it pulls by anti-entropy, not
+	// only its own writes. A relay does: devices that reach only the relay
+	// would otherwise wait for their next pull to see each other's writes.
+	Republish bool
+	// Admission limits who syncs with this node beyond the network key;
+	// nil admits every group member. A relay admits paired devices only.
+	Admission Admission
 	// APIAddr is the local HTTP API's host:port; empty means no API.
 	APIAddr string
+	// Mounts are extra API handlers by path prefix (see api.Config).
+	Mounts map[string]http.Handler
 	// APIToken is the bearer token the API requires.
 	APIToken string
 	// Version is reported by status.
@@ -78,6 +91,7 @@ type Node struct {
 	mdns    *discovery.Service
 	peers   *peerTable
 	rejects *rejectCounter
+	admit   Admission
 	metrics http.Handler
 
 	apiLn  net.Listener
@@ -88,6 +102,8 @@ type Node struct {
 	bg         background
 	notifee    connNotifee
 	dials      pendingSet
+	relay      relayState
+	relayKick  chan struct{}
 	gapPending atomic.Bool
 
 	afterClose []func() error
@@ -125,16 +141,18 @@ func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
-		cfg:     cfg,
-		store:   cfg.Store,
-		host:    cfg.Host,
-		log:     cfg.Logger.With("component", "node", "id", cfg.Host.ID()),
-		started: time.Now(),
-		peers:   newPeerTable(),
-		rejects: newRejectCounter(),
-		apiLn:   apiLn,
-		ctx:     ctx,
-		cancel:  cancel,
+		cfg:       cfg,
+		store:     cfg.Store,
+		host:      cfg.Host,
+		log:       cfg.Logger.With("component", "node", "id", cfg.Host.ID()),
+		started:   time.Now(),
+		peers:     newPeerTable(),
+		rejects:   newRejectCounter(),
+		admit:     cmp.Or[Admission](cfg.Admission, openAdmission{}),
+		apiLn:     apiLn,
+		relayKick: make(chan struct{}, 1),
+		ctx:       ctx,
+		cancel:    cancel,
 	}
 	if err := n.start(cfg); err != nil {
 		n.Close()
@@ -145,14 +163,29 @@ func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
 
 func (n *Node) start(cfg Config) error {
 	var err error
+	var replica interface {
+		gossip.Store
+		antientropy.Store
+	} = n.store
+	if cfg.Admission != nil {
+		replica = admittingStore{Store: n.store, admit: cfg.Admission}
+	}
 	n.ae = antientropy.New(n.host, antientropy.Config{
-		Store:    n.store,
+		Store: replica,
+		Admit: n.admit.AdmitPeer,
+		OnApplied: func(_ peer.ID, recs []crdt.Record) {
+			if cfg.Republish {
+				n.republish(recs)
+			}
+		},
 		OnReject: n.rejected,
 		Logger:   cfg.Logger,
 	})
 	n.gossip, err = gossip.New(n.ctx, n.host, gossip.Config{
 		Topic:          cfg.Network.Topic(),
-		Store:          n.store,
+		Store:          replica,
+		Admit:          n.admit.AdmitPeer,
+		AdmitOrigin:    n.admit.AdmitOrigin,
 		ScoreWhitelist: cfg.ScoreWhitelist,
 		OnGap:          n.onGap,
 		OnReject:       n.rejected,
@@ -172,6 +205,10 @@ func (n *Node) start(cfg Config) error {
 	if len(cfg.StaticPeers) > 0 {
 		n.bg.spawn(func() { n.redialLoop(cfg.StaticPeers) })
 	}
+	if cfg.Relay != nil {
+		link := *cfg.Relay
+		n.bg.spawn(func() { n.relayLoop(link) })
+	}
 	if cfg.MDNS {
 		if err := n.startMDNS(cfg); err != nil {
 			return err
@@ -183,6 +220,17 @@ func (n *Node) start(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// republish gossips records merged from a pull, copying them first: the
+// pull reuses their buffers.
+func (n *Node) republish(recs []crdt.Record) {
+	out := make([]crdt.Record, len(recs))
+	for i, r := range recs {
+		r.Value = bytes.Clone(r.Value)
+		out[i] = r
+	}
+	n.gossip.Publish(out...)
 }
 
 func (n *Node) startMDNS(cfg Config) error {
@@ -213,6 +261,7 @@ func (n *Node) serveAPI(cfg Config) error {
 		Token:   cfg.APIToken,
 		Addr:    ln.Addr().String(),
 		Metrics: n.metrics,
+		Mounts:  cfg.Mounts,
 		Logger:  cfg.Logger,
 	})
 	if err != nil {

@@ -38,7 +38,34 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		Rejected:      byReason,
 		RejectedTotal: total,
 		Clock:         n.store.Clock().Last().String(),
+		ServerSeq:     st.FeedHead,
+		Relay:         n.relayStatus(),
 	}, nil
+}
+
+// relayStatus reports the relay link, nil without one.
+func (n *Node) relayStatus() *api.RelayLink {
+	if n.cfg.Relay == nil {
+		return nil
+	}
+	p := n.cfg.Relay.Peer.ID
+	s := &n.relay
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &api.RelayLink{
+		ID:        p.String(),
+		Connected: n.host.Network().Connectedness(p) == network.Connected,
+		Device:    s.device,
+		ServerSeq: s.serverSeq,
+	}
+	if !s.lastOK.IsZero() {
+		t := s.lastOK
+		out.LastOK = &t
+	}
+	if s.err != nil {
+		out.Error = s.err.Error()
+	}
+	return out
 }
 
 // Peers lists every group peer the node knows, connected or not. For each

@@ -14,11 +14,15 @@ import (
 // this timer only bounds how long a lost message can stay missing.
 const DefaultSyncInterval = 30 * time.Second
 
+// RequestSync starts an anti-entropy pull from p in the background, as a
+// new connection does; a relay calls it once p has paired.
+func (n *Node) RequestSync(p peer.ID) { n.requestSync(p, "requested") }
+
 // requestSync starts an anti-entropy pull from p in the background. The
 // anti-entropy service runs at most one session per peer, so bursts of
 // requests (a gap seen in many messages) collapse into one.
 func (n *Node) requestSync(p peer.ID, why string) {
-	if p == n.host.ID() {
+	if p == n.host.ID() || !n.admit.AdmitPeer(p) {
 		return
 	}
 	n.bg.spawn(func() {
@@ -37,8 +41,18 @@ func (n *Node) requestSync(p peer.ID, why string) {
 }
 
 // synced records the outcome of one pull from p in the peer table.
+// After a restore from backup, the first completed pull lifts the hold on
+// local writes: the node has then merged back whatever newer writes of its
+// own that peer held, so its seq counter is past them.
 func (n *Node) synced(p peer.ID, err error) {
 	n.peers.synced(p, time.Now(), err)
+	if err == nil && n.store.Restored() {
+		if err := n.store.ClearRestored(n.ctx); err != nil {
+			n.log.Error("could not lift the post-restore write hold", "err", err)
+			return
+		}
+		n.log.Info("synced after a restore: local writes are open again", "peer", p)
+	}
 }
 
 // gapGrace is how long a gap in an origin's seqs may stay open, with no
@@ -116,6 +130,9 @@ func (n *Node) syncLoop(interval time.Duration) {
 // per peer.
 func (n *Node) pullDiffering() {
 	for _, p := range n.host.Network().Peers() {
+		if !n.admit.AdmitPeer(p) {
+			continue
+		}
 		if same, err := n.InSyncWith(n.ctx, p); err == nil && same {
 			n.peers.synced(p, time.Now(), nil)
 			continue
@@ -136,10 +153,20 @@ var _ network.Notifiee = connNotifee{}
 
 func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 	p := conn.RemotePeer()
-	if len(net.ConnsToPeer(p)) > 1 {
+	if len(net.ConnsToPeer(p)) > 1 || conn.Stat().Limited {
+		// A limited (relayed) connection carries no sync: the relay
+		// itself does, and hole punching may yet open a direct one.
 		return
 	}
 	c.n.peers.saw(p, SourceInbound)
+	if r := c.n.cfg.Relay; r != nil && p == r.Peer.ID {
+		// The relay first wants the pairing exchange; it pulls after.
+		select {
+		case c.n.relayKick <- struct{}{}:
+		default:
+		}
+		return
+	}
 	c.n.requestSync(p, "connected")
 }
 

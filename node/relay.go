@@ -1,0 +1,133 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	circuit "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/syncnode/syncnode/node/relaylink"
+)
+
+// RelayLink keeps a device paired and in sync with a relay.
+type RelayLink struct {
+	// Peer is the relay, with its addresses.
+	Peer peer.AddrInfo
+	// Token pairs the device on first contact.
+	Token string
+	// OnPaired, if set, is called after every exchange the relay accepted,
+	// with the device's name there (the daemon remembers the token then).
+	OnPaired func(device string)
+}
+
+// relayInterval is how often a device acknowledges its state to the relay
+// and checks the connection, besides on every (re)connection.
+const relayInterval = 30 * time.Second
+
+// reservationMargin renews the circuit reservation this long before it
+// expires.
+const reservationMargin = 5 * time.Minute
+
+// relayState is what status reports about the relay link.
+type relayState struct {
+	mu        sync.Mutex
+	device    string
+	serverSeq uint64
+	lastOK    time.Time
+	err       error
+}
+
+func (s *relayState) set(res relaylink.Result, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = err
+	if err == nil {
+		s.device, s.serverSeq, s.lastOK = res.Device, res.ServerSeq, time.Now()
+	}
+}
+
+// relayLoop dials the relay whenever disconnected, runs a control exchange
+// on every connection and every relayInterval, pulls from the relay after
+// each, keeps a circuit reservation so other devices can reach this one
+// through the relay, and dials the devices the relay reports.
+func (n *Node) relayLoop(link RelayLink) {
+	t := time.NewTicker(relayInterval)
+	defer t.Stop()
+	var reservedUntil time.Time
+	for {
+		if err := n.dial(n.ctx, link.Peer, SourceRelay); err != nil {
+			n.relay.set(relaylink.Result{}, err)
+			n.log.Debug("relay unreachable", "relay", link.Peer.ID, "err", err)
+		} else if n.exchange(link) {
+			reservedUntil = n.reserve(link.Peer, reservedUntil)
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		case <-n.relayKick:
+		}
+	}
+}
+
+// exchange runs one control exchange and reports whether the relay
+// accepted this device.
+func (n *Node) exchange(link RelayLink) bool {
+	res, err := relaylink.Exchange(n.ctx, n.host, link.Peer.ID, link.Token, n.store)
+	n.relay.set(res, err)
+	switch {
+	case errors.Is(err, relaylink.ErrRefused):
+		n.log.Error("relay refused this device", "relay", link.Peer.ID, "err", err)
+		return false
+	case err != nil:
+		if n.ctx.Err() == nil {
+			n.log.Warn("relay exchange failed", "relay", link.Peer.ID, "err", err)
+		}
+		return false
+	}
+	if link.OnPaired != nil {
+		link.OnPaired(res.Device)
+	}
+	if res.Resynced {
+		n.log.Warn("resynced with the relay after an absence past its horizon", "dropped", res.Dropped)
+	}
+	n.requestSync(link.Peer.ID, "relay")
+	for _, p := range res.Peers {
+		if n.host.Network().Connectedness(p) != network.Connected {
+			n.dialAsync(peer.AddrInfo{ID: p, Addrs: circuitAddrs(link.Peer)}, SourceRelay)
+		}
+	}
+	return true
+}
+
+// reserve renews the circuit reservation on the relay when it is due, and
+// returns when the current one expires.
+func (n *Node) reserve(relay peer.AddrInfo, until time.Time) time.Time {
+	if time.Until(until) > reservationMargin {
+		return until
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, dialTimeout)
+	defer cancel()
+	r, err := circuit.Reserve(ctx, n.host, relay)
+	if err != nil {
+		n.log.Debug("relay reservation failed", "relay", relay.ID, "err", err)
+		return until
+	}
+	return r.Expiration
+}
+
+// circuitAddrs are the addresses through which a device is reached via the
+// relay's circuit.
+func circuitAddrs(relay peer.AddrInfo) []ma.Multiaddr {
+	circuitPart := ma.StringCast("/p2p/" + relay.ID.String() + "/p2p-circuit")
+	out := make([]ma.Multiaddr, 0, len(relay.Addrs))
+	for _, a := range relay.Addrs {
+		out = append(out, a.Encapsulate(circuitPart))
+	}
+	return out
+}
