@@ -1,0 +1,78 @@
+package relay_test
+
+import (
+	"context"
+	"testing"
+)
+
+func TestDevicesSyncThroughRelay(t *testing.T) {
+	g := newGroup(t)
+	a := g.device(g.token("laptop"))
+	b := g.device(g.token("phone"))
+
+	put(t, a, "tasks", "t1", `{"title":"from laptop"}`)
+	eventually(t, "phone sees the laptop's write", func() bool { return has(b, "tasks", "t1", `{"title":"from laptop"}`) })
+	put(t, b, "tasks", "t2", `{"title":"from phone"}`)
+	eventually(t, "laptop sees the phone's write", func() bool { return has(a, "tasks", "t2", `{"title":"from phone"}`) })
+
+	if _, err := b.Delete(context.Background(), "tasks", "t1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "laptop sees the phone's delete", func() bool { return gone(a, "tasks", "t1") })
+	eventually(t, "relay holds the delete", func() bool { return gone(g.relay.Node(), "tasks", "t1") })
+}
+
+func TestUnpairedDeviceGetsNothing(t *testing.T) {
+	g := newGroup(t)
+	a := g.device(g.token("laptop"))
+	put(t, a, "tasks", "secret", `"only for paired devices"`)
+	eventually(t, "relay has the record", func() bool { return has(g.relay.Node(), "tasks", "secret", `"only for paired devices"`) })
+
+	for name, token := range map[string]string{"no token": "", "wrong token": "snr_0011223344556677_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		t.Run(name, func(t *testing.T) {
+			stranger := g.device(token)
+			put(t, stranger, "tasks", "intruder", `"x"`)
+			eventually(t, "the relay refuses the device", func() bool {
+				st, err := stranger.Status(context.Background())
+				return err == nil && st.Relay != nil && st.Relay.Error != ""
+			})
+			// A paired device's write after the refusal does not reach it.
+			put(t, a, "tasks", "later", `"`+name+`"`)
+			eventually(t, "relay has the later write", func() bool { return has(g.relay.Node(), "tasks", "later", `"`+name+`"`) })
+			if _, err := stranger.Get("tasks", "secret"); err == nil {
+				t.Error("an unpaired device got a record")
+			}
+			if _, err := g.relay.Node().Get("tasks", "intruder"); err == nil {
+				t.Error("the relay took a record from an unpaired device")
+			}
+		})
+	}
+}
+
+func TestRevokedDeviceIsCutOff(t *testing.T) {
+	g := newGroup(t)
+	a := g.device(g.token("laptop"))
+	b := g.device(g.token("phone"))
+	put(t, b, "tasks", "before", `1`)
+	eventually(t, "laptop sees the phone", func() bool { return has(a, "tasks", "before", `1`) })
+
+	if _, err := g.relay.Registry().Revoke("phone"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the relay drops the phone", func() bool {
+		return len(g.relay.Node().Host().Network().ConnsToPeer(b.ID())) == 0
+	})
+	put(t, b, "tasks", "after", `2`)
+	put(t, a, "tasks", "marker", `3`)
+	eventually(t, "relay has the laptop's later write", func() bool { return has(g.relay.Node(), "tasks", "marker", `3`) })
+	if _, err := g.relay.Node().Get("tasks", "after"); err == nil {
+		t.Error("the relay took a revoked device's write")
+	}
+	eventually(t, "the phone learns it was refused", func() bool {
+		st, err := b.Status(context.Background())
+		return err == nil && st.Relay != nil && st.Relay.Error != ""
+	})
+	if len(g.relay.Node().Host().Network().ConnsToPeer(b.ID())) != 0 {
+		t.Error("a revoked device reconnected")
+	}
+}
