@@ -385,6 +385,23 @@ func (n *Node) Put(ctx context.Context, ns, key string, value []byte) (crdt.Vers
 	return v, nil
 }
 
+// WriteAll makes writes on behalf of clients (see store.WriteAll) and
+// gossips the ones applied once durable: a relay's HTTP sync uses it.
+func (n *Node) WriteAll(ctx context.Context, ws []store.Write) ([]store.WriteResult, error) {
+	res, err := n.store.WriteAll(ctx, ws)
+	var applied []crdt.Record
+	for i, r := range res {
+		if r.Applied {
+			w := ws[i]
+			applied = append(applied, crdt.Record{NS: w.NS, Key: w.Key, Value: w.Value, Deleted: w.Deleted, Version: r.Version})
+		}
+	}
+	if len(applied) > 0 {
+		n.gossip.Publish(applied...)
+	}
+	return res, err
+}
+
 // Delete writes a tombstone locally and gossips it once durable.
 func (n *Node) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
 	v, err := n.store.Delete(ctx, ns, key)

@@ -47,9 +47,9 @@ type Info struct {
 }
 
 func deviceOf(d registry.Device) Device {
-	out := Device{Name: d.Name, Created: d.Created.UTC(), Revoked: d.Revoked, Peer: d.Peer.String(), Resync: d.Resync}
-	if d.Peer == "" {
-		out.Peer = ""
+	out := Device{Name: d.Name, Created: d.Created.UTC(), Revoked: d.Revoked, Resync: d.Resync}
+	if d.Peer != "" {
+		out.Peer = d.Peer.String()
 	}
 	if !d.RevokedAt.IsZero() {
 		t := d.RevokedAt.UTC()

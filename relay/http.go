@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/syncnode/syncnode/node"
 	"github.com/syncnode/syncnode/relay/httpsync"
+	"github.com/syncnode/syncnode/store"
 )
 
 // serveHTTP serves thin clients' POST /v1/sync and /healthz.
@@ -16,7 +18,7 @@ func (r *Relay) serveHTTP() {
 	r.http = &http.Server{
 		Handler: httpsync.NewHandler(httpsync.Config{
 			Auth:    httpAuth{r},
-			Store:   r.node.Store(),
+			Store:   httpStore{Store: r.node.Store(), node: r.node},
 			Clients: httpClients{r},
 			Logger:  r.opts.Logger,
 		}),
@@ -32,6 +34,17 @@ func (r *Relay) serveHTTP() {
 			r.log.Error("http sync server stopped", "err", err)
 		}
 	})
+}
+
+// httpStore is the relay's store as HTTP sync sees it, with writes going
+// through the node so that devices hear of them by gossip.
+type httpStore struct {
+	*store.Store
+	node *node.Node
+}
+
+func (s httpStore) WriteAll(ctx context.Context, ws []store.Write) ([]store.WriteResult, error) {
+	return s.node.WriteAll(ctx, ws)
 }
 
 // httpAuth checks thin clients' tokens, limiting failures per source

@@ -10,18 +10,19 @@ import (
 
 	"github.com/syncnode/syncnode/node"
 	"github.com/syncnode/syncnode/node/datadir"
+	"github.com/syncnode/syncnode/node/group"
 	"github.com/syncnode/syncnode/node/invite"
 )
 
 func inviteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "invite",
-		Usage:     "print a code that lets another device join this group",
+		Usage:     "print a code that lets another device (or, with --relay, a relay) join this group",
 		ArgsUsage: " ",
-		Flags:     clientFlags(),
+		Flags:     clientFlags(&cli.BoolFlag{Name: "relay", Usage: "print a relay code: what a relay needs to join the group's network, never the secret"}),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
-				return usagef("syncnode invite [--data DIR]")
+				return usagef("syncnode invite [--data DIR] [--relay]")
 			}
 			path, err := dataPath(c)
 			if err != nil {
@@ -34,6 +35,9 @@ func inviteCommand() *cli.Command {
 			secret, err := dir.Secret()
 			if err != nil {
 				return err
+			}
+			if c.Bool("relay") {
+				return printRelayCode(c, secret.Network())
 			}
 			addrs, err := runningAddrs(c)
 			if err != nil {
@@ -49,6 +53,15 @@ func inviteCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+func printRelayCode(c *cli.Context, network group.Network) error {
+	code := invite.EncodeRelay(network)
+	return out(c).result(struct {
+		Code string `json:"code"`
+	}{code}, func(w io.Writer) {
+		fmt.Fprintf(w, "%s\n\nOn the relay host run:\n  syncnode relay --data DIR --join %s\n", code, code)
+	})
 }
 
 // runningAddrs asks the running node for its dialable addresses.

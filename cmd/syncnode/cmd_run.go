@@ -21,6 +21,8 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "listen", EnvVars: env("listen"), Usage: "libp2p listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/0; TCP only, see README)"},
 			&cli.StringFlag{Name: "api", EnvVars: env("api"), Usage: "local API host:port (default " + node.DefaultAPIAddr + ", or a free port if that is taken)"},
 			&cli.StringSliceFlag{Name: "peer", EnvVars: env("peer"), Usage: "static peer multiaddr with /p2p/ID, repeatable"},
+			&cli.StringFlag{Name: "relay", EnvVars: env("relay"), Usage: "relay multiaddr with /p2p/ID (see `syncnode relay addr`); remembered after the first pairing"},
+			&cli.StringFlag{Name: "relay-token", EnvVars: env("relay-token"), Usage: "token from `syncnode relay token create`; remembered after the first pairing"},
 			&cli.BoolFlag{Name: "no-mdns", EnvVars: env("no-mdns"), Usage: "do not discover peers on the LAN"},
 			&cli.StringSliceFlag{Name: "mdns-iface", EnvVars: env("mdns-iface"), Usage: "interface for mDNS, repeatable (default: all multicast interfaces)"},
 			&cli.DurationFlag{Name: "sync-interval", EnvVars: env("sync-interval"), Value: node.DefaultSyncInterval, Usage: "mean time between background anti-entropy rounds; 0 turns the timer off"},
@@ -28,7 +30,7 @@ func runCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
-				return usagef("syncnode run [--data DIR] [--listen MADDR]... [--api HOST:PORT] [--no-mdns] [--mdns-iface IFACE]")
+				return usagef("syncnode run [--data DIR] [--listen MADDR]... [--api HOST:PORT] [--relay MADDR [--relay-token TOKEN]] [--no-mdns] [--mdns-iface IFACE]")
 			}
 			path, err := dataPath(c)
 			if err != nil {
@@ -47,6 +49,8 @@ func runCommand() *cli.Command {
 				Listen:         c.StringSlice("listen"),
 				API:            c.String("api"),
 				Peers:          c.StringSlice("peer"),
+				Relay:          c.String("relay"),
+				RelayToken:     c.String("relay-token"),
 				MDNS:           !c.Bool("no-mdns"),
 				MDNSInterfaces: c.StringSlice("mdns-iface"),
 				SyncInterval:   interval,
@@ -87,6 +91,9 @@ func runCommand() *cli.Command {
 				fmt.Fprintf(p.w, "syncnode %s running\ndevice  %s\ndata    %s\napi     http://%s\nmdns    %s\n", buildVersion(), st.ID, path, st.API, mdns)
 				for _, a := range st.Addrs {
 					fmt.Fprintf(p.w, "listen  %s\n", a)
+				}
+				if st.Relay != nil {
+					fmt.Fprintf(p.w, "relay   %s\n", st.Relay.ID)
 				}
 			}
 			logger.Info("node running", "id", st.ID, "api", st.API, "data", path, "created", created, "mdns", mdns)

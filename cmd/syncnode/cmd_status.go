@@ -32,15 +32,36 @@ func statusCommand() *cli.Command {
 			}
 			return out(c).result(st, func(w io.Writer) {
 				fmt.Fprintf(w, "device     %s\nversion    %s\nup         %s\napi        %s\n", st.ID, st.Version, time.Since(st.Started).Round(time.Second), st.API)
-				fmt.Fprintf(w, "records    %d (+%d tombstones)\ndigest     %s\nclock      %s\n", st.Records, st.Tombstones, st.Digest, st.Clock)
+				fmt.Fprintf(w, "records    %d (+%d tombstones)\nseq        %d\ndigest     %s\nclock      %s\n", st.Records, st.Tombstones, st.ServerSeq, st.Digest, st.Clock)
 				fmt.Fprintf(w, "rejected   %d%s\n", st.RejectedTotal, reasons(st.Rejected))
 				for _, a := range st.Addrs {
 					fmt.Fprintf(w, "listen     %s\n", a)
+				}
+				if st.Relay != nil {
+					printRelayLink(w, *st.Relay)
 				}
 				fmt.Fprintf(w, "peers      %d\n", len(st.Peers))
 				printPeers(w, st.Peers)
 			})
 		},
+	}
+}
+
+func printRelayLink(w io.Writer, r api.RelayLink) {
+	state := "disconnected"
+	if r.Connected {
+		state = "connected"
+	}
+	fmt.Fprintf(w, "relay      %s  %s", r.ID, state)
+	if r.Device != "" {
+		fmt.Fprintf(w, ", paired as %s, server seq %d", r.Device, r.ServerSeq)
+	}
+	if r.LastOK != nil {
+		fmt.Fprintf(w, ", last exchange %s ago", time.Since(*r.LastOK).Round(time.Second))
+	}
+	fmt.Fprintln(w)
+	if r.Error != "" {
+		fmt.Fprintf(w, "           error: %s\n", r.Error)
 	}
 }
 

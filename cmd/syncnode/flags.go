@@ -65,6 +65,16 @@ func reorderArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	rest := append(append([]string(nil), args[1:idx]...), args[idx+1:]...)
+	// Descend into subcommands named right after the command, such as
+	// `relay token revoke`: their flags are the ones that count.
+	head := []string{args[0], args[idx]}
+	for len(rest) > 0 {
+		sub := cmd.Command(rest[0])
+		if sub == nil {
+			break
+		}
+		head, cmd, rest = append(head, rest[0]), sub, rest[1:]
+	}
 	var flags, pos []string
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
@@ -80,14 +90,14 @@ func reorderArgs(app *cli.App, args []string) []string {
 				if i+1 == len(rest) {
 					// The value is missing: let the parser say so
 					// instead of taking a positional argument for it.
-					return append([]string{args[0], args[idx]}, flags...)
+					return append(head, flags...)
 				}
 				flags = append(flags, rest[i+1])
 				i++
 			}
 		}
 	}
-	out := append([]string{args[0], args[idx]}, flags...)
+	out := append(head, flags...)
 	// "--" keeps a positional such as -5 from being read as a flag; it is
 	// only added when needed, so a flag missing its value is reported as
 	// such rather than swallowing "--".

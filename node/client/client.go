@@ -156,7 +156,7 @@ func (c *Client) Healthz(ctx context.Context) error {
 	return nil
 }
 
-// call sends one request and decodes a 200 answer into out; any other
+// call sends one request and decodes a 2xx answer into out; any other
 // status becomes an *Error.
 func (c *Client) call(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
 	res, err := c.send(ctx, method, path, q, body, "application/json")
@@ -170,7 +170,7 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, bo
 	return nil
 }
 
-// send issues a request and returns a 200 response, whose body the caller
+// send issues a request and returns a 2xx response, whose body the caller
 // closes.
 func (c *Client) send(ctx context.Context, method, path string, q url.Values, body []byte, accept string) (*http.Response, error) {
 	u := c.base + path
@@ -194,11 +194,25 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	if res.StatusCode != http.StatusOK {
+	if res.StatusCode < 200 || res.StatusCode > 299 {
 		defer closeBody(res.Body)
 		return nil, readError(res)
 	}
 	return res, nil
+}
+
+// Call sends in (nil for no body) as JSON to path and decodes the 2xx
+// answer into out: for routes this package has no method for, such as a
+// relay's admin routes.
+func (c *Client) Call(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("%s %s: encode request: %w", method, path, err)
+		}
+	}
+	return c.call(ctx, method, path, nil, body, out)
 }
 
 // closeBody drains a little of what is left, so the connection can be
