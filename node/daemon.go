@@ -61,6 +61,8 @@ type Options struct {
 	// RelayToken pairs the device with the relay; empty means the one
 	// remembered in the data dir, if any.
 	RelayToken string
+	// RelayInterval is the period of relay exchanges (see RelayLink).
+	RelayInterval time.Duration
 	// SyncInterval is the mean anti-entropy period (see Config).
 	SyncInterval time.Duration
 	// Republish gossips what anti-entropy pulls (see Config); a relay does.
@@ -284,7 +286,7 @@ func relayLink(dir *datadir.Dir, opts Options) (*RelayLink, error) {
 	}
 	var once sync.Once
 	log := opts.Logger
-	return &RelayLink{Peer: ai, Token: token, OnPaired: func(device string) {
+	return &RelayLink{Peer: ai, Token: token, Interval: opts.RelayInterval, OnPaired: func(device string) {
 		once.Do(func() {
 			log.Info("paired with the relay", "relay", ai.ID, "device", device)
 			if err := rememberRelay(dir, addr, token); err != nil {

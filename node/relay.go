@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -20,14 +21,17 @@ type RelayLink struct {
 	Peer peer.AddrInfo
 	// Token pairs the device on first contact.
 	Token string
+	// Interval is the period of exchanges besides those on connection;
+	// zero means DefaultRelayInterval.
+	Interval time.Duration
 	// OnPaired, if set, is called after every exchange the relay accepted,
 	// with the device's name there (the daemon remembers the token then).
 	OnPaired func(device string)
 }
 
-// relayInterval is how often a device acknowledges its state to the relay
-// and checks the connection, besides on every (re)connection.
-const relayInterval = 30 * time.Second
+// DefaultRelayInterval is how often a device acknowledges its state to the
+// relay and checks the connection, besides on every (re)connection.
+const DefaultRelayInterval = 30 * time.Second
 
 // reservationMargin renews the circuit reservation this long before it
 // expires.
@@ -56,20 +60,21 @@ func (s *relayState) set(res relaylink.Result, err error) {
 // each, keeps a circuit reservation so other devices can reach this one
 // through the relay, and dials the devices the relay reports.
 func (n *Node) relayLoop(link RelayLink) {
-	t := time.NewTicker(relayInterval)
-	defer t.Stop()
+	interval := cmp.Or(link.Interval, DefaultRelayInterval)
 	var reservedUntil time.Time
 	for {
+		wait := interval
 		if err := n.dial(n.ctx, link.Peer, SourceRelay); err != nil {
 			n.relay.set(relaylink.Result{}, err)
 			n.log.Debug("relay unreachable", "relay", link.Peer.ID, "err", err)
+			wait = min(wait, redialInterval)
 		} else if n.exchange(link) {
 			reservedUntil = n.reserve(link.Peer, reservedUntil)
 		}
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		case <-n.relayKick:
 		}
 	}

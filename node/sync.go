@@ -170,6 +170,15 @@ func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 	c.n.requestSync(p, "connected")
 }
 
-func (connNotifee) Disconnected(network.Network, network.Conn) {}
+// Disconnected wakes the relay link when the last connection to the relay
+// closes, so the device redials at once rather than at its next exchange.
+func (c connNotifee) Disconnected(net network.Network, conn network.Conn) {
+	if r := c.n.cfg.Relay; r != nil && conn.RemotePeer() == r.Peer.ID && len(net.ConnsToPeer(r.Peer.ID)) == 0 {
+		select {
+		case c.n.relayKick <- struct{}{}:
+		default:
+		}
+	}
+}
 func (connNotifee) Listen(network.Network, ma.Multiaddr)       {}
 func (connNotifee) ListenClose(network.Network, ma.Multiaddr)  {}

@@ -34,6 +34,7 @@ type testGroup struct {
 	secret group.Secret
 	relay  *relay.Relay
 	dir    string
+	listen string // the relay's first listen address, kept across restarts
 }
 
 func newGroup(t *testing.T, opts ...func(*relay.Options)) *testGroup {
@@ -62,11 +63,17 @@ func (g *testGroup) startRelay(opts ...func(*relay.Options)) {
 	for _, f := range opts {
 		f(&o)
 	}
+	if g.listen != "" {
+		o.Listen = []string{g.listen}
+	}
 	r, err := relay.Start(o)
 	if err != nil {
 		g.t.Fatal(err)
 	}
 	g.relay = r
+	if g.listen == "" {
+		g.listen = r.Node().Host().Network().ListenAddresses()[0].String()
+	}
 	g.t.Cleanup(func() { r.Close() })
 }
 
@@ -86,14 +93,14 @@ func (g *testGroup) device(token string) *node.Node {
 	return g.deviceIn(filepath.Join(g.t.TempDir(), "device"), token)
 }
 
-func (g *testGroup) deviceIn(dir, token string) *node.Node {
+func (g *testGroup) deviceIn(dir, token string, opts ...func(*node.Options)) *node.Node {
 	g.t.Helper()
 	if _, err := datadir.Open(dir); err != nil {
 		if _, err := datadir.Init(dir, &g.secret); err != nil {
 			g.t.Fatal(err)
 		}
 	}
-	n, _, err := node.Start(node.Options{
+	o := node.Options{
 		DataDir:        dir,
 		Listen:         []string{"/ip4/127.0.0.1/tcp/0"},
 		API:            "127.0.0.1:0",
@@ -102,7 +109,11 @@ func (g *testGroup) deviceIn(dir, token string) *node.Node {
 		SyncInterval:   -1,
 		ScoreWhitelist: loopback,
 		Logger:         quiet(),
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	n, _, err := node.Start(o)
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -84,6 +84,9 @@ type Options struct {
 	Horizon time.Duration
 	// SyncInterval is the anti-entropy period (see node.Config).
 	SyncInterval time.Duration
+	// Now is the clock of the device registry (last seen, horizon); nil
+	// means time.Now. For tests.
+	Now func() time.Time
 	// ScoreWhitelist exempts networks from gossip's same-IP penalty; for
 	// harnesses that run many devices on one address.
 	ScoreWhitelist []*net.IPNet
@@ -122,6 +125,9 @@ func Start(opts Options) (*Relay, error) {
 	if opts.Horizon <= 0 {
 		opts.Horizon = DefaultHorizon
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	public, err := parseMultiaddrs(opts.PublicAddrs)
 	if err != nil {
 		return nil, fmt.Errorf("relay --public-addr: %w", err)
@@ -144,7 +150,7 @@ func start(opts Options, public []ma.Multiaddr, httpLn net.Listener) (*Relay, er
 	if err != nil {
 		return nil, err
 	}
-	reg, err := registry.Open(filepath.Join(dir.Path, DevicesFile), time.Now)
+	reg, err := registry.Open(filepath.Join(dir.Path, DevicesFile), opts.Now)
 	if err != nil {
 		return nil, err
 	}

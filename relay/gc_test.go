@@ -1,0 +1,117 @@
+package relay_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syncnode/syncnode/node"
+	"github.com/syncnode/syncnode/relay"
+)
+
+// clock is a settable clock for the relay's registry.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fastAcks makes a device exchange with the relay often, so tests need not
+// wait for the default period.
+func fastAcks(o *node.Options) { o.RelayInterval = 100 * time.Millisecond }
+
+func tombstones(n *node.Node) int64 { return n.Store().Stats().Tombstones }
+
+func TestTombstoneCollectedOnceEveryDeviceHasSeenIt(t *testing.T) {
+	g := newGroup(t, func(o *relay.Options) { o.GCInterval = time.Hour })
+	a := g.deviceIn(filepath.Join(t.TempDir(), "a"), g.token("laptop"), fastAcks)
+	b := g.deviceIn(filepath.Join(t.TempDir(), "b"), g.token("phone"), fastAcks)
+	ctx := context.Background()
+
+	put(t, a, "tasks", "k", `1`)
+	eventually(t, "phone has k", func() bool { return has(b, "tasks", "k", `1`) })
+	if _, err := a.Delete(ctx, "tasks", "k"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "everyone holds the tombstone", func() bool {
+		return tombstones(a) == 1 && tombstones(b) == 1 && tombstones(g.relay.Node()) == 1
+	})
+	// Once both devices have acknowledged the delete, the relay collects
+	// it, and so do they.
+	eventually(t, "the relay collects the tombstone", func() bool {
+		n, err := g.relay.Collect(ctx)
+		return err == nil && n == 1
+	})
+	eventually(t, "devices collect it too", func() bool { return tombstones(a) == 0 && tombstones(b) == 0 })
+	for name, n := range map[string]*node.Node{"laptop": a, "phone": b, "relay": g.relay.Node()} {
+		if !gone(n, "tasks", "k") {
+			t.Errorf("%s: k is back", name)
+		}
+	}
+}
+
+func TestDeviceAwayPastHorizonResyncsInsteadOfResurrecting(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	const horizon = 7 * 24 * time.Hour
+	g := newGroup(t, func(o *relay.Options) {
+		o.GCInterval, o.Horizon, o.Now = time.Hour, horizon, clk.Now
+	})
+	ctx := context.Background()
+	a := g.deviceIn(filepath.Join(t.TempDir(), "a"), g.token("laptop"), fastAcks)
+	awayDir := filepath.Join(t.TempDir(), "away")
+	away := g.deviceIn(awayDir, g.token("tablet"), fastAcks)
+
+	put(t, a, "tasks", "doomed", `"old"`)
+	put(t, a, "tasks", "kept", `"yes"`)
+	eventually(t, "the tablet has both", func() bool {
+		return has(away, "tasks", "doomed", `"old"`) && has(away, "tasks", "kept", `"yes"`)
+	})
+	// The tablet goes away holding doomed; meanwhile it is deleted.
+	if err := away.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Delete(ctx, "tasks", "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the relay has the tombstone", func() bool { return gone(g.relay.Node(), "tasks", "doomed") })
+
+	// Past the horizon the tablet no longer holds collection back.
+	clk.advance(horizon + time.Hour)
+	eventually(t, "the relay collects the tombstone without the tablet", func() bool {
+		n, err := g.relay.Collect(ctx)
+		return err == nil && n == 1
+	})
+
+	// The tablet returns with doomed still alive. It must not bring it
+	// back, and must drop it itself.
+	back := g.deviceIn(awayDir, "", fastAcks)
+	put(t, back, "tasks", "written-later", `"new"`)
+	eventually(t, "the tablet drops the collected record", func() bool { return gone(back, "tasks", "doomed") })
+	eventually(t, "the tablet's own new write reaches the laptop", func() bool { return has(a, "tasks", "written-later", `"new"`) })
+	if !has(back, "tasks", "kept", `"yes"`) {
+		t.Error("the resync dropped a record the relay still holds")
+	}
+	for name, n := range map[string]*node.Node{"laptop": a, "relay": g.relay.Node()} {
+		if !gone(n, "tasks", "doomed") {
+			t.Errorf("%s: the deleted record came back", name)
+		}
+	}
+	for _, d := range g.relay.Registry().List() {
+		if d.Name == "tablet" && d.Resync {
+			t.Error("the tablet is still marked to resync after resyncing")
+		}
+	}
+}
