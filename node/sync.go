@@ -180,5 +180,5 @@ func (c connNotifee) Disconnected(net network.Network, conn network.Conn) {
 		}
 	}
 }
-func (connNotifee) Listen(network.Network, ma.Multiaddr)       {}
-func (connNotifee) ListenClose(network.Network, ma.Multiaddr)  {}
+func (connNotifee) Listen(network.Network, ma.Multiaddr)      {}
+func (connNotifee) ListenClose(network.Network, ma.Multiaddr) {}
