@@ -78,8 +78,14 @@ type daemon struct {
 // answers.
 func startNode(t *testing.T, data string, extra ...string) *daemon {
 	t.Helper()
-	args := append([]string{"run", "--data", data, "--no-mdns",
-		"--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0", "--sync-interval", "2s"}, extra...)
+	return startDaemon(t, data, append([]string{"run", "--data", data, "--no-mdns",
+		"--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0", "--sync-interval", "2s"}, extra...)...)
+}
+
+// startDaemon runs a long-lived syncnode command and waits until its API
+// answers through the data dir.
+func startDaemon(t *testing.T, data string, args ...string) *daemon {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	logs := &bytes.Buffer{}
