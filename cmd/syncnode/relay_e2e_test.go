@@ -110,7 +110,7 @@ func TestRelayBadInput(t *testing.T) {
 		"a device's data dir":      {[]string{"relay", "--data", device}, "group secret"},
 		"a join code, not a relay code": {[]string{"relay", "--data", filepath.Join(root, "r1"), "--join", "syncnode1-AAAA"},
 			"not a syncnode relay code"},
-		"a typo in the code": {[]string{"relay", "--data", filepath.Join(root, "r2"), "--join", "syncnode-relay1-AAAA"}, "relay code"},
+		"a typo in the code":            {[]string{"relay", "--data", filepath.Join(root, "r2"), "--join", "syncnode-relay1-AAAA"}, "relay code"},
 		"relay addr before it ever ran": {[]string{"relay", "addr", "--data", filepath.Join(root, "never")}, "not initialized"},
 		"run with a relay address without /p2p/": {[]string{"run", "--data", filepath.Join(root, "d2"), "--no-mdns",
 			"--relay", "/ip4/127.0.0.1/tcp/1"}, "/p2p/"},
