@@ -60,6 +60,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			lsCommand(),
 			watchCommand(),
 			statusCommand(),
+			healthCommand(),
 			peersCommand(),
 			testnetCommand(),
 			backupCommand(), restoreCommand(),

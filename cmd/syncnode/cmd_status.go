@@ -65,6 +65,26 @@ func printRelayLink(w io.Writer, r api.RelayLink) {
 	}
 }
 
+// healthCommand is for health checks (the Dockerfile's HEALTHCHECK): it
+// only asks the node or relay on the data dir whether it answers.
+func healthCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "health",
+		Usage:     "exit 0 if the node or relay on the data dir answers, 1 if not (for health checks)",
+		ArgsUsage: " ",
+		Flags:     clientFlags(),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 0 {
+				return usagef("syncnode health")
+			}
+			if _, err := connect(c); err != nil {
+				return err
+			}
+			return out(c).result(api.Health{OK: true}, func(w io.Writer) { fmt.Fprintln(w, "ok") })
+		},
+	}
+}
+
 func peersCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "peers",

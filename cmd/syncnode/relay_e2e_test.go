@@ -39,6 +39,9 @@ func TestRelayWalkthrough(t *testing.T) {
 	mustCLI(t, "join", join, "--data", phone)
 
 	relay := startRelay(t, rdir, "--join", code)
+	if out := mustCLI(t, "health", "--data", rdir); strings.TrimSpace(out) != "ok" {
+		t.Errorf("health = %q, want ok", out)
+	}
 	addrs := decodeJSON[struct{ Addrs []string }](t, mustCLI(t, "relay", "addr", "--data", rdir, "--json")).Addrs
 	if len(addrs) == 0 || !strings.Contains(addrs[0], "/p2p/") {
 		t.Fatalf("relay addr = %v, want multiaddrs with /p2p/", addrs)
@@ -96,6 +99,9 @@ func TestRelayWalkthrough(t *testing.T) {
 		t.Error("the relay took a revoked device's write")
 	}
 	relay.stop(t)
+	if _, _, err := runCLI(t, "", "health", "--data", rdir); err == nil {
+		t.Error("health succeeds with the relay stopped")
+	}
 }
 
 func TestRelayBadInput(t *testing.T) {
