@@ -41,7 +41,12 @@ func TestWrongTokenFloodIsLimitedAndGoodClientsServed(t *testing.T) {
 	g := newGroup(t)
 	url := "http://" + g.relay.HTTPAddr() + "/v1/sync"
 	good := g.token("script")
+	neighbour := g.token("neighbour")
 	attacker := httpFrom("127.0.0.2")
+	// A client behind the attacker's address, already known to the relay.
+	if code, body := postSync(t, attacker, url, neighbour, `{}`); code != http.StatusOK {
+		t.Fatalf("neighbour before the flood: %d %s", code, body)
+	}
 	codes := map[int]int{}
 	for i := range 1000 {
 		code, body := postSync(t, attacker, url, "snr_00112233445566"+strings.Repeat("7", i%3)+"_x", `{}`)
@@ -56,6 +61,9 @@ func TestWrongTokenFloodIsLimitedAndGoodClientsServed(t *testing.T) {
 	code, body := postSync(t, httpFrom("127.0.0.3"), url, good, `{"changes":[{"ns":"t","key":"k","value":1}]}`)
 	if code != http.StatusOK {
 		t.Fatalf("a good client during the flood got %d %s", code, body)
+	}
+	if code, body := postSync(t, attacker, url, neighbour, `{}`); code != http.StatusOK {
+		t.Fatalf("a known client sharing the attacker's address got %d %s", code, body)
 	}
 }
 
