@@ -88,9 +88,9 @@ func (g *testGroup) token(name string) string {
 }
 
 // device starts a device of the group that knows only the relay.
-func (g *testGroup) device(token string) *node.Node {
+func (g *testGroup) device(token string, opts ...func(*node.Options)) *node.Node {
 	g.t.Helper()
-	return g.deviceIn(filepath.Join(g.t.TempDir(), "device"), token)
+	return g.deviceIn(filepath.Join(g.t.TempDir(), "device"), token, opts...)
 }
 
 func (g *testGroup) deviceIn(dir, token string, opts ...func(*node.Options)) *node.Node {

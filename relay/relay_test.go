@@ -76,3 +76,15 @@ func TestRevokedDeviceIsCutOff(t *testing.T) {
 		t.Error("a revoked device reconnected")
 	}
 }
+
+func TestDevicesReachEachOtherThroughTheCircuit(t *testing.T) {
+	g := newGroup(t)
+	a := g.device(g.token("laptop"), fastAcks)
+	b := g.device(g.token("phone"), fastAcks)
+	// Neither device knows the other's address: only the relay tells each
+	// the other's peer ID, to dial through its circuit (then hole punching
+	// may make the connection direct).
+	eventually(t, "the devices connect to each other", func() bool {
+		return len(a.Host().Network().ConnsToPeer(b.ID())) > 0 || len(b.Host().Network().ConnsToPeer(a.ID())) > 0
+	})
+}
