@@ -15,7 +15,7 @@ import (
 // adminPrefix is where the relay's admin routes hang off the local API,
 // behind its token and Host check:
 //
-//	POST   /v1/admin/tokens         {"name":"laptop"} → 201 {"name","token"}
+//	POST   /v1/admin/tokens         {"name":"laptop","expires"?} → 201 {"name","token"}
 //	GET    /v1/admin/tokens         → {"devices":[...]}
 //	DELETE /v1/admin/tokens/{name}  → {"device":{...}}  (revokes at once)
 //	GET    /v1/admin/relay          → {"id","addrs","http","server_seq"}
@@ -27,6 +27,7 @@ type Device struct {
 	Created   time.Time  `json:"created"`
 	Revoked   bool       `json:"revoked"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Expires   *time.Time `json:"expires,omitempty"`
 	Peer      string     `json:"peer,omitempty"`
 	LastSeen  *time.Time `json:"last_seen,omitempty"`
 	Resync    bool       `json:"resync,omitempty"`
@@ -50,6 +51,10 @@ func deviceOf(d registry.Device) Device {
 	out := Device{Name: d.Name, Created: d.Created.UTC(), Revoked: d.Revoked, Resync: d.Resync}
 	if d.Peer != "" {
 		out.Peer = d.Peer.String()
+	}
+	if !d.Expires.IsZero() {
+		t := d.Expires.UTC()
+		out.Expires = &t
 	}
 	if !d.RevokedAt.IsZero() {
 		t := d.RevokedAt.UTC()
@@ -76,15 +81,20 @@ func (r *Relay) adminHandler() http.Handler {
 
 func (r *Relay) createToken(w http.ResponseWriter, req *http.Request) {
 	var body struct {
-		Name string `json:"name"`
+		Name    string    `json:"name"`
+		Expires time.Time `json:"expires"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 4<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		api.WriteJSON(w, http.StatusBadRequest, api.Error{Error: `body must be {"name":"..."}: ` + err.Error()})
+		api.WriteJSON(w, http.StatusBadRequest, api.Error{Error: `body must be {"name":"...","expires":"RFC 3339 time, optional"}: ` + err.Error()})
 		return
 	}
-	token, err := r.reg.Create(strings.TrimSpace(body.Name))
+	if !body.Expires.IsZero() && !body.Expires.After(r.opts.Now()) {
+		api.WriteJSON(w, http.StatusBadRequest, api.Error{Error: "expires must be in the future"})
+		return
+	}
+	token, err := r.reg.CreateUntil(strings.TrimSpace(body.Name), body.Expires)
 	if err != nil {
 		adminFail(w, err)
 		return

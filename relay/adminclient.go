@@ -18,10 +18,15 @@ import (
 // changes go through the relay that holds it, and take effect at once.
 type Admin struct{ C *client.Client }
 
-// CreateToken creates a device token; the token is shown only this once.
-func (a Admin) CreateToken(ctx context.Context, name string) (NewToken, error) {
+// CreateToken creates a device token, expiring at expires unless that is
+// zero; the token is shown only this once.
+func (a Admin) CreateToken(ctx context.Context, name string, expires time.Time) (NewToken, error) {
 	var out NewToken
-	err := a.C.Call(ctx, http.MethodPost, adminPrefix+"tokens", map[string]string{"name": name}, &out)
+	in := struct {
+		Name    string    `json:"name"`
+		Expires time.Time `json:"expires,omitzero"`
+	}{name, expires}
+	err := a.C.Call(ctx, http.MethodPost, adminPrefix+"tokens", in, &out)
 	return out, err
 }
 
@@ -69,8 +74,8 @@ func OpenOffline(dataDir string) (Offline, error) {
 }
 
 // CreateToken creates a device token.
-func (o Offline) CreateToken(_ context.Context, name string) (NewToken, error) {
-	tok, err := o.Reg.Create(name)
+func (o Offline) CreateToken(_ context.Context, name string, expires time.Time) (NewToken, error) {
+	tok, err := o.Reg.CreateUntil(name, expires)
 	return NewToken{Name: name, Token: tok}, err
 }
 

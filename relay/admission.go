@@ -14,6 +14,7 @@ import (
 // connection, message and record.
 type devices interface {
 	Admitted(p peer.ID) bool
+	Refused(p peer.ID) bool
 	RevokedPeer(p peer.ID) bool
 }
 
@@ -38,7 +39,7 @@ func (a admission) AdmitOrigin(o crdt.NodeID) bool {
 	return !a.reg.RevokedPeer(p)
 }
 
-// gater refuses a revoked device's connections at the handshake. Unpaired
+// gater refuses a revoked or expired device's connections at the handshake. Unpaired
 // peers get in, for the pairing exchange only: gossip and anti-entropy
 // refuse them, and they are dropped if they do not pair within
 // pairingGrace.
@@ -48,7 +49,7 @@ func (gater) InterceptPeerDial(peer.ID) bool               { return true }
 func (gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool { return true }
 func (gater) InterceptAccept(network.ConnMultiaddrs) bool  { return true }
 func (g gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return !g.reg.RevokedPeer(p)
+	return !g.reg.Refused(p)
 }
 func (gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 

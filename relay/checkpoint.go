@@ -66,11 +66,25 @@ func (r *Relay) checkpoint() {
 	r.marks.add(st.Stats().FeedHead, vec)
 }
 
+// dropRefused closes the connections of devices whose token has expired
+// since they connected (revocation closes them at once by itself).
+func (r *Relay) dropRefused() {
+	net := r.node.Host().Network()
+	for _, p := range net.Peers() {
+		if r.reg.Refused(p) {
+			r.log.Info("device token expired", "peer", p)
+			_ = net.ClosePeer(p)
+		}
+	}
+}
+
+// checkpointLoop also enforces token expiry, on the same period.
 func (r *Relay) checkpointLoop() {
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
 	for {
 		r.checkpoint()
+		r.dropRefused()
 		select {
 		case <-r.ctx.Done():
 			return

@@ -80,10 +80,14 @@ func (r *Relay) handleControl(s network.Stream) {
 // fresh reports a pairing made just now.
 func (r *Relay) admitDevice(p peer.ID, source, token string) (dev registry.Device, fresh bool, err error) {
 	if d, ok := r.reg.ByPeer(p); ok {
-		if d.Revoked {
+		switch {
+		case r.reg.Admitted(p):
+			return d, false, nil
+		case d.Revoked:
 			return d, false, registry.ErrRevoked
+		default:
+			return d, false, registry.ErrExpired
 		}
-		return d, false, nil
 	}
 	if token == "" {
 		return dev, false, errors.New("this device is not paired: start it with --relay-token (create one with `syncnode relay token create --name NAME`)")

@@ -115,3 +115,37 @@ func TestDeviceAwayPastHorizonResyncsInsteadOfResurrecting(t *testing.T) {
 		}
 	}
 }
+
+func TestExpiredTokenIsRefusedAndCutsTheDeviceOff(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	g := newGroup(t, func(o *relay.Options) { o.Now = clk.Now })
+	reg := g.relay.Registry()
+	short, err := reg.CreateUntil("visitor", clk.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := g.device(short, fastAcks)
+	put(t, dev, "tasks", "while-valid", `1`)
+	eventually(t, "the relay takes writes while the token is valid", func() bool { return has(g.relay.Node(), "tasks", "while-valid", `1`) })
+
+	clk.advance(2 * time.Hour)
+	eventually(t, "the expired device is cut off", func() bool {
+		return len(g.relay.Node().Host().Network().ConnsToPeer(dev.ID())) == 0
+	})
+	put(t, dev, "tasks", "after-expiry", `2`)
+	if _, err := reg.Authenticate(short); err == nil {
+		t.Error("an expired token still authenticates")
+	}
+	late, err := reg.CreateUntil("late", clk.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := g.device(late)
+	eventually(t, "a device with an expired token is refused", func() bool {
+		st, err := other.Status(context.Background())
+		return err == nil && st.Relay != nil && st.Relay.Error != ""
+	})
+	if _, err := g.relay.Node().Get("tasks", "after-expiry"); err == nil {
+		t.Error("the relay took a write made after the token expired")
+	}
+}

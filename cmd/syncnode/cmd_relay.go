@@ -157,7 +157,7 @@ func relayAddrs(c *cli.Context) ([]string, error) {
 // tokenAdmin is what `relay token` needs: the running relay's admin API, or
 // the registry of a stopped one.
 type tokenAdmin interface {
-	CreateToken(ctx context.Context, name string) (relay.NewToken, error)
+	CreateToken(ctx context.Context, name string, expires time.Time) (relay.NewToken, error)
 	Devices(ctx context.Context) ([]relay.Device, error)
 	Revoke(ctx context.Context, name string) (relay.Device, error)
 }
@@ -185,7 +185,10 @@ func relayTokenCommand() *cli.Command {
 				Name:      "create",
 				Usage:     "create a token for a device or thin client; it is shown only once",
 				ArgsUsage: " ",
-				Flags:     clientFlags(&cli.StringFlag{Name: "name", Required: true, Usage: "device name: 1-64 of A-Z a-z 0-9 . _ -"}),
+				Flags: clientFlags(
+					&cli.StringFlag{Name: "name", Required: true, Usage: "device name: 1-64 of A-Z a-z 0-9 . _ -"},
+					&cli.DurationFlag{Name: "expires", Usage: "the token and the device's access end after this long, e.g. 720h (default: never)"},
+				),
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 0 {
 						return usagef("syncnode relay token create --name NAME")
@@ -194,7 +197,14 @@ func relayTokenCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					tok, err := adm.CreateToken(c.Context, c.String("name"))
+					var expires time.Time
+					switch d := c.Duration("expires"); {
+					case d < 0:
+						return usagef("--expires must be positive")
+					case d > 0:
+						expires = time.Now().Add(d)
+					}
+					tok, err := adm.CreateToken(c.Context, c.String("name"), expires)
 					if err != nil {
 						return err
 					}
@@ -252,12 +262,14 @@ func printDevices(w io.Writer, devs []relay.Device) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tPEER\tLAST SEEN")
+	fmt.Fprintln(tw, "NAME\tSTATE\tPEER\tLAST SEEN\tEXPIRES")
 	for _, d := range devs {
 		state := "active"
 		switch {
 		case d.Revoked:
 			state = "revoked"
+		case d.Expires != nil && !d.Expires.After(time.Now()):
+			state = "expired"
 		case d.Resync:
 			state = "must resync"
 		case d.Peer == "" && d.LastSeen == nil:
@@ -267,7 +279,11 @@ func printDevices(w io.Writer, devs []relay.Device) {
 		if d.LastSeen != nil {
 			seen = d.LastSeen.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, state, orDash(d.Peer), seen)
+		expires := "never"
+		if d.Expires != nil {
+			expires = d.Expires.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, state, orDash(d.Peer), seen, expires)
 	}
 	tw.Flush()
 }

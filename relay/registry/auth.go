@@ -46,6 +46,9 @@ func (r *Registry) Authenticate(token string) (Device, error) {
 	if e.Revoked {
 		return Device{}, fmt.Errorf("registry authenticate %q: %w", e.Name, ErrRevoked)
 	}
+	if e.expiredAt(r.now()) {
+		return Device{}, fmt.Errorf("registry authenticate %q: %w", e.Name, ErrExpired)
+	}
 	r.cache[id] = digest
 	return e.Device.clone(), nil
 }
@@ -66,5 +69,9 @@ func (r *Registry) Remembered(token string) (Device, bool) {
 	if !ok || subtle.ConstantTimeCompare(known[:], digest[:]) != 1 {
 		return Device{}, false
 	}
-	return r.byID[id].Device.clone(), true
+	e := r.byID[id]
+	if e.expiredAt(r.now()) {
+		return Device{}, false
+	}
+	return e.Device.clone(), true
 }

@@ -23,6 +23,9 @@ type Device struct {
 	Revoked bool
 	// RevokedAt is when the device was revoked.
 	RevokedAt time.Time
+	// Expires, if set, is when the token stops pairing and authenticating
+	// and the device stops being admitted.
+	Expires time.Time
 	// Peer is the libp2p peer that paired with the token; "" until one does.
 	Peer peer.ID
 	// LastSeen is when the device last acknowledged; zero if it never did.
@@ -34,6 +37,11 @@ type Device struct {
 	// Resync is set when the device must resync fully before its pushes
 	// are trusted.
 	Resync bool
+}
+
+// expiredAt reports whether d's access has ended by now.
+func (d Device) expiredAt(now time.Time) bool {
+	return !d.Expires.IsZero() && !now.Before(d.Expires)
 }
 
 // clone returns a copy of d that shares no memory with it.

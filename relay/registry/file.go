@@ -35,6 +35,7 @@ type fileDevice struct {
 	Created   time.Time   `json:"created"`
 	Revoked   bool        `json:"revoked,omitempty"`
 	RevokedAt time.Time   `json:"revoked_at,omitzero"`
+	Expires   time.Time   `json:"expires,omitzero"`
 	Peer      string      `json:"peer,omitempty"`
 	LastSeen  time.Time   `json:"last_seen,omitzero"`
 	Ack       crdt.Vector `json:"ack,omitempty"`
@@ -48,7 +49,7 @@ func encodeFile(entries []*entry) ([]byte, error) {
 	for i, e := range entries {
 		fd := fileDevice{
 			Name: e.Name, ID: e.cred.id, Salt: e.cred.salt, Hash: e.cred.hash, Params: e.cred.params,
-			Created: e.Created, Revoked: e.Revoked, RevokedAt: e.RevokedAt,
+			Created: e.Created, Revoked: e.Revoked, RevokedAt: e.RevokedAt, Expires: e.Expires,
 			LastSeen: e.LastSeen, Ack: e.Ack, Cursor: e.Cursor, Resync: e.Resync,
 		}
 		if e.Peer != "" {
@@ -122,7 +123,7 @@ func (fd fileDevice) entry() (*entry, error) {
 	}
 	e := &entry{
 		Device: Device{
-			Name: fd.Name, Created: fd.Created, Revoked: fd.Revoked, RevokedAt: fd.RevokedAt,
+			Name: fd.Name, Created: fd.Created, Revoked: fd.Revoked, RevokedAt: fd.RevokedAt, Expires: fd.Expires,
 			LastSeen: fd.LastSeen, Ack: fd.Ack.Clone(), Cursor: fd.Cursor, Resync: fd.Resync,
 		},
 		cred: credential{id: fd.ID, salt: fd.Salt, hash: fd.Hash, params: fd.Params},

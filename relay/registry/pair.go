@@ -49,12 +49,22 @@ func (r *Registry) ByPeer(p peer.ID) (Device, bool) {
 	return e.Device.clone(), true
 }
 
-// Admitted reports whether p is paired with a device that is not revoked.
+// Admitted reports whether p is paired with a device that is neither
+// revoked nor expired.
 func (r *Registry) Admitted(p peer.ID) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	e := r.byPeer[p]
-	return e != nil && !e.Revoked
+	return e != nil && !e.Revoked && !e.expiredAt(r.now())
+}
+
+// Refused reports whether p is paired with a device that is revoked or
+// expired: its connections are refused.
+func (r *Registry) Refused(p peer.ID) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e := r.byPeer[p]
+	return e != nil && (e.Revoked || e.expiredAt(r.now()))
 }
 
 // RevokedPeer reports whether p is paired with a revoked device.

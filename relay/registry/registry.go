@@ -31,6 +31,9 @@ var (
 	// ErrRevoked is returned for a correct token, or a device, that has
 	// been revoked.
 	ErrRevoked = errors.New("device is revoked")
+	// ErrExpired is returned for a correct token, or a device, whose
+	// expiry has passed.
+	ErrExpired = errors.New("device token has expired")
 	// ErrTokenInUse is returned by Pair when the token is already bound to
 	// another peer.
 	ErrTokenInUse = errors.New("token is already paired with another peer")
@@ -121,7 +124,10 @@ func Open(path string, now func() time.Time) (*Registry, error) {
 
 // Create issues a token for a new device called name and returns it. The
 // token is returned only here: the registry keeps its hash alone.
-func (r *Registry) Create(name string) (string, error) {
+func (r *Registry) Create(name string) (string, error) { return r.CreateUntil(name, time.Time{}) }
+
+// CreateUntil is Create for a token that expires at expires (zero: never).
+func (r *Registry) CreateUntil(name string, expires time.Time) (string, error) {
 	if err := validateName(name); err != nil {
 		return "", fmt.Errorf("registry create: %w", err)
 	}
@@ -136,7 +142,7 @@ func (r *Registry) Create(name string) (string, error) {
 	}
 	c := credential{id: id, salt: randomBytes(saltSize), params: r.params}
 	c.hash = r.derive(secret, c)
-	e := &entry{Device: Device{Name: name, Created: r.now()}, cred: c}
+	e := &entry{Device: Device{Name: name, Created: r.now(), Expires: expires}, cred: c}
 	if err := r.commit(e); err != nil {
 		return "", fmt.Errorf("registry create %q: %w", name, err)
 	}
