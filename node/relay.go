@@ -44,15 +44,29 @@ type relayState struct {
 	serverSeq uint64
 	lastOK    time.Time
 	err       error
+	refusal   error // the relay's last refusal, kept until it accepts us
 }
 
 func (s *relayState) set(res relaylink.Result, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.err = err
-	if err == nil {
+	switch {
+	case err == nil:
 		s.device, s.serverSeq, s.lastOK = res.Device, res.ServerSeq, time.Now()
+		s.refusal = nil
+	case errors.Is(err, relaylink.ErrRefused):
+		s.refusal = err
 	}
+}
+
+// lastError is the error status shows: the relay's refusal, if it refused
+// us, rather than the failed redials that follow it.
+func (s *relayState) lastError() error {
+	if s.refusal != nil {
+		return s.refusal
+	}
+	return s.err
 }
 
 // relayLoop dials the relay whenever disconnected, runs a control exchange
@@ -63,37 +77,48 @@ func (n *Node) relayLoop(link RelayLink) {
 	interval := cmp.Or(link.Interval, DefaultRelayInterval)
 	var reservedUntil time.Time
 	for {
-		wait := interval
+		wait, kickable := interval, true
 		if err := n.dial(n.ctx, link.Peer, SourceRelay); err != nil {
 			n.relay.set(relaylink.Result{}, err)
 			n.log.Debug("relay unreachable", "relay", link.Peer.ID, "err", err)
 			wait = min(wait, redialInterval)
-		} else if n.exchange(link) {
-			reservedUntil = n.reserve(link.Peer, reservedUntil)
+		} else {
+			switch err := n.exchange(link); {
+			case err == nil:
+				reservedUntil = n.reserve(link.Peer, reservedUntil)
+			case errors.Is(err, relaylink.ErrRefused):
+				// The relay drops us after a refusal: redialling at once
+				// would only be refused again. Wait the full period.
+				kickable = false
+			}
+		}
+		kick := n.relayKick
+		if !kickable {
+			kick = nil
 		}
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-time.After(wait):
-		case <-n.relayKick:
+		case <-kick:
 		}
 	}
 }
 
-// exchange runs one control exchange and reports whether the relay
-// accepted this device.
-func (n *Node) exchange(link RelayLink) bool {
+// exchange runs one control exchange; an error wrapping
+// relaylink.ErrRefused means the relay refused this device.
+func (n *Node) exchange(link RelayLink) error {
 	res, err := relaylink.Exchange(n.ctx, n.host, link.Peer.ID, link.Token, n.store)
 	n.relay.set(res, err)
 	switch {
 	case errors.Is(err, relaylink.ErrRefused):
 		n.log.Error("relay refused this device", "relay", link.Peer.ID, "err", err)
-		return false
+		return err
 	case err != nil:
 		if n.ctx.Err() == nil {
 			n.log.Warn("relay exchange failed", "relay", link.Peer.ID, "err", err)
 		}
-		return false
+		return err
 	}
 	if link.OnPaired != nil {
 		link.OnPaired(res.Device)
@@ -107,7 +132,7 @@ func (n *Node) exchange(link RelayLink) bool {
 			n.dialAsync(peer.AddrInfo{ID: p, Addrs: circuitAddrs(link.Peer)}, SourceRelay)
 		}
 	}
-	return true
+	return nil
 }
 
 // reserve renews the circuit reservation on the relay when it is due, and

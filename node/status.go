@@ -62,8 +62,8 @@ func (n *Node) relayStatus() *api.RelayLink {
 		t := s.lastOK
 		out.LastOK = &t
 	}
-	if s.err != nil {
-		out.Error = s.err.Error()
+	if err := s.lastError(); err != nil {
+		out.Error = err.Error()
 	}
 	return out
 }

@@ -109,11 +109,14 @@ func TestDeviceAwayPastHorizonResyncsInsteadOfResurrecting(t *testing.T) {
 			t.Errorf("%s: the deleted record came back", name)
 		}
 	}
-	for _, d := range g.relay.Registry().List() {
-		if d.Name == "tablet" && d.Resync {
-			t.Error("the tablet is still marked to resync after resyncing")
+	eventually(t, "the relay clears the tablet's resync mark", func() bool {
+		for _, d := range g.relay.Registry().List() {
+			if d.Name == "tablet" {
+				return !d.Resync
+			}
 		}
-	}
+		return false
+	})
 }
 
 func TestExpiredTokenIsRefusedAndCutsTheDeviceOff(t *testing.T) {

@@ -186,8 +186,8 @@ func relayTokenCommand() *cli.Command {
 				Usage:     "create a token for a device or thin client; it is shown only once",
 				ArgsUsage: " ",
 				Flags: clientFlags(
-					&cli.StringFlag{Name: "name", Required: true, Usage: "device name: 1-64 of A-Z a-z 0-9 . _ -"},
-					&cli.DurationFlag{Name: "expires", Usage: "the token and the device's access end after this long, e.g. 720h (default: never)"},
+					&cli.StringFlag{Name: "name", EnvVars: env("name"), Required: true, Usage: "device name: 1-64 of A-Z a-z 0-9 . _ -"},
+					&cli.DurationFlag{Name: "expires", EnvVars: env("expires"), Usage: "the token and the device's access end after this long, e.g. 720h (default: never)"},
 				),
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 0 {
