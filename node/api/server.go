@@ -6,9 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/syncnode/syncnode/node/ratelimit"
 )
 
 // Defaults for zero Config fields.
@@ -62,7 +68,18 @@ type Server struct {
 	// record routes are dispatched separately.
 	routes map[string]methods
 	mounts map[string]http.Handler
+	// failures limits wrong tokens per source address; a right token is
+	// never limited.
+	failures *ratelimit.Limiter
 }
+
+// Wrong tokens from one address: a burst of failBurst, then one per
+// failEvery; beyond that the API answers 429 without looking further.
+const (
+	failBurst  = 10
+	failEvery  = time.Second
+	maxSources = 1024
+)
 
 // recordsPrefix starts every record route; the rest of the path is
 // {ns}/{key} or {ns}.
@@ -102,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 		maxLongPoll: cfg.MaxLongPoll,
 		heartbeat:   cfg.Heartbeat,
 		mounts:      cfg.Mounts,
+		failures:    ratelimit.New(rate.Every(failEvery), failBurst, maxSources, nil),
 	}
 	s.routes = map[string]methods{
 		"/v1/changes": {http.MethodGet: s.changes},
@@ -132,6 +150,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.authorized(r) {
+		src := sourceOf(r)
+		if !s.failures.Allow(src) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(failEvery/time.Second)))
+			WriteJSON(w, http.StatusTooManyRequests, Error{Error: "too many wrong tokens from this address; wait and retry"})
+			return
+		}
+		s.failures.Fail(src)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="syncnode"`)
 		WriteJSON(w, http.StatusUnauthorized, Error{Error: "missing or wrong bearer token"})
 		return
@@ -151,6 +176,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("no route %s", r.URL.Path)})
+}
+
+// sourceOf is the address failures are counted against.
+func sourceOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {
