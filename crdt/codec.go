@@ -61,7 +61,7 @@ func DecodeRecord(b []byte) (Record, int, error) {
 		d.fail("unknown flags")
 	}
 	r.Deleted = flags&flagDeleted != 0
-	if v := d.bytes(MaxValueSize); len(v) > 0 {
+	if v := d.bytes(MaxStoredValueSize); len(v) > 0 {
 		r.Value = append([]byte(nil), v...)
 	}
 	if d.err != nil {

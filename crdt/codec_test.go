@@ -139,7 +139,7 @@ func checkDecode(tb rapid.TB, b []byte) {
 		tb.Fatalf("consumed %d of %d bytes", n, len(b))
 	}
 	if len(r.NS) > crdt.MaxNamespaceLen || len(r.Key) > crdt.MaxKeyLen ||
-		len(r.Version.Origin) > crdt.MaxOriginLen || len(r.Value) > crdt.MaxValueSize {
+		len(r.Version.Origin) > crdt.MaxOriginLen || len(r.Value) > crdt.MaxStoredValueSize {
 		tb.Fatalf("decoded record exceeds limits: ns %d, key %d, origin %d, value %d bytes",
 			len(r.NS), len(r.Key), len(r.Version.Origin), len(r.Value))
 	}
@@ -180,7 +180,7 @@ func TestCodecRejectsMalformed(t *testing.T) {
 		"namespace too long": crdt.AppendRecord(nil, crdt.Record{NS: strings.Repeat("n", crdt.MaxNamespaceLen+1)}),
 		"key too long":       crdt.AppendRecord(nil, crdt.Record{Key: strings.Repeat("k", crdt.MaxKeyLen+1)}),
 		"origin too long":    crdt.AppendRecord(nil, crdt.Record{Version: crdt.Version{Origin: crdt.NodeID(strings.Repeat("o", crdt.MaxOriginLen+1))}}),
-		"value too long":     crdt.AppendRecord(nil, crdt.Record{Value: bytes.Repeat([]byte("1"), crdt.MaxValueSize+1)}),
+		"value too long":     crdt.AppendRecord(nil, crdt.Record{Value: bytes.Repeat([]byte("1"), crdt.MaxStoredValueSize+1)}),
 		"length past end":    append(bytes.Clone(valid[:len(valid)-2]), 2, '1'),
 	}
 	for name, b := range tests {

@@ -10,8 +10,12 @@ import (
 // Limits on what a record may hold. They are part of the documented
 // contract: the local API, the relay and every wire decoder enforce them.
 const (
-	// MaxValueSize is the largest JSON value, in bytes.
+	// MaxValueSize is the largest JSON value a client may write, in bytes.
 	MaxValueSize = 1 << 20
+	// MaxStoredValueSize is the largest value a record may carry on the
+	// wire and on disk: a value of MaxValueSize once sealed end to end
+	// (base64 of the ciphertext, a nonce and a tag) fits in it.
+	MaxStoredValueSize = MaxValueSize/3*4 + 4<<10
 	// MaxKeyLen is the longest key, in bytes of UTF-8.
 	MaxKeyLen = 512
 	// MaxNamespaceLen is the longest namespace, in bytes.
@@ -90,9 +94,11 @@ func ValidateKey(key string) error {
 // encoded as UTF-8 as RFC 8259 requires between systems. json.Valid alone
 // accepts invalid UTF-8 inside strings, which other decoders reject or
 // rewrite, so the same bytes would read differently on different clients.
-func ValidateValue(v []byte) error {
-	if len(v) > MaxValueSize {
-		return fmt.Errorf("%w: value of %d bytes exceeds the %d-byte limit", ErrInvalid, len(v), MaxValueSize)
+func ValidateValue(v []byte) error { return validateValue(v, MaxValueSize) }
+
+func validateValue(v []byte, limit int) error {
+	if len(v) > limit {
+		return fmt.Errorf("%w: value of %d bytes exceeds the %d-byte limit", ErrInvalid, len(v), limit)
 	}
 	if !utf8.Valid(v) {
 		return fmt.Errorf("%w: value is not valid UTF-8", ErrInvalid)
@@ -124,5 +130,5 @@ func (r Record) Validate() error {
 		}
 		return nil
 	}
-	return ValidateValue(r.Value)
+	return validateValue(r.Value, MaxStoredValueSize)
 }

@@ -148,7 +148,7 @@ func TestRecordValidate(t *testing.T) {
 		{"live without value", func(r *crdt.Record) { r.Value = nil }, false},
 		{"non-JSON value", func(r *crdt.Record) { r.Value = []byte(`{done}`) }, false},
 		{"value over max size", func(r *crdt.Record) {
-			r.Value = []byte(`"` + strings.Repeat("v", crdt.MaxValueSize) + `"`)
+			r.Value = []byte(`"` + strings.Repeat("v", crdt.MaxStoredValueSize) + `"`)
 		}, false},
 	}
 	for _, tt := range tests {

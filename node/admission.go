@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -28,23 +29,36 @@ type openAdmission struct{}
 func (openAdmission) AdmitPeer(peer.ID) bool       { return true }
 func (openAdmission) AdmitOrigin(crdt.NodeID) bool { return true }
 
-// admittingStore is the store as gossip and anti-entropy see it: records
-// by a refused origin come back as rejections instead of being merged, so
-// anti-entropy does not join that origin's vector entry either.
-type admittingStore struct {
+// checkedStore is the store as gossip and anti-entropy see it: records by
+// a refused origin, and plaintext values in encrypted namespaces when
+// sealed values are required, come back as rejections instead of being
+// merged, so anti-entropy does not join their origin's vector entry either.
+type checkedStore struct {
 	*store.Store
-	admit Admission
+	admit  Admission
+	sealed bool
 }
 
-func (s admittingStore) Apply(ctx context.Context, recs []crdt.Record) (store.ApplyResult, error) {
+// check returns why rec is refused, nil if it is not.
+func (s checkedStore) check(r crdt.Record) error {
+	if !s.admit.AdmitOrigin(r.Version.Origin) {
+		return fmt.Errorf("%w: %s", crdt.ErrRevoked, r.Version.Origin)
+	}
+	if s.sealed {
+		return seal.Check(r)
+	}
+	return nil
+}
+
+func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.ApplyResult, error) {
 	kept := make([]crdt.Record, 0, len(recs))
 	var refused []store.Rejection
 	for _, r := range recs {
-		if s.admit.AdmitOrigin(r.Version.Origin) {
-			kept = append(kept, r)
+		if err := s.check(r); err != nil {
+			refused = append(refused, store.Rejection{Record: r, Err: err})
 			continue
 		}
-		refused = append(refused, store.Rejection{Record: r, Err: fmt.Errorf("%w: %s", crdt.ErrRevoked, r.Version.Origin)})
+		kept = append(kept, r)
 	}
 	res, err := s.Store.Apply(ctx, kept)
 	res.Rejected = append(res.Rejected, refused...)

@@ -21,6 +21,7 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/datadir"
 	"github.com/syncnode/syncnode/node/p2p"
+	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -143,11 +144,19 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, fmt.Errorf("node identity: %w", err)
 	}
-	st, err := store.Open(store.Options{
+	valueKey, err := valueKeyOf(dir)
+	if err != nil {
+		return nil, created, err
+	}
+	storeOpts := store.Options{
 		Dir:    dir.DBPath(),
 		Origin: crdt.NodeID(id.String()),
 		Logger: opts.Logger,
-	})
+	}
+	if valueKey != nil {
+		storeOpts.Seal = SealWith(valueKey)
+	}
+	st, err := store.Open(storeOpts)
 	if err != nil {
 		return nil, created, err
 	}
@@ -175,6 +184,8 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		MDNS:           opts.MDNS,
 		MDNSInterfaces: opts.MDNSInterfaces,
 		Relay:          link,
+		ValueKey:       valueKey,
+		RequireSealed:  true,
 		ScoreWhitelist: opts.ScoreWhitelist,
 		Republish:      opts.Republish,
 		Admission:      opts.Admission,
@@ -266,6 +277,20 @@ func SavePeers(dir *datadir.Dir, addrs []ma.Multiaddr) error {
 		b.WriteByte('\n')
 	}
 	return dir.WriteFile(PeersFile, []byte(b.String()))
+}
+
+// valueKeyOf returns the group's value key, derived from the secret of a
+// device's data dir; nil for a relay's, which holds no secret.
+func valueKeyOf(dir *datadir.Dir) (*seal.Key, error) {
+	secret, err := dir.Secret()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	k := seal.Key(secret.ValueKey())
+	return &k, nil
 }
 
 // relayLink sets up the relay link from the options or, failing them, the

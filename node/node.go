@@ -23,6 +23,7 @@ import (
 	"github.com/syncnode/syncnode/node/discovery"
 	"github.com/syncnode/syncnode/node/gossip"
 	"github.com/syncnode/syncnode/node/group"
+	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -63,6 +64,13 @@ type Config struct {
 	// only its own writes. A relay does: devices that reach only the relay
 	// would otherwise wait for their next pull to see each other's writes.
 	Republish bool
+	// ValueKey, if set, opens sealed values on reads (a device). The store
+	// seals local writes itself: see SealWith.
+	ValueKey *seal.Key
+	// RequireSealed refuses live records in encrypted namespaces whose
+	// value is not sealed, from peers and from thin clients alike. Devices
+	// with the value key and relays set it.
+	RequireSealed bool
 	// Admission limits who syncs with this node beyond the network key;
 	// nil admits every group member. A relay admits paired devices only.
 	Admission Admission
@@ -167,8 +175,10 @@ func (n *Node) start(cfg Config) error {
 		gossip.Store
 		antientropy.Store
 	} = n.store
-	if cfg.Admission != nil {
-		replica = admittingStore{Store: n.store, admit: cfg.Admission}
+	check := func(crdt.Record) error { return nil }
+	if cfg.Admission != nil || cfg.RequireSealed {
+		cs := checkedStore{Store: n.store, admit: n.admit, sealed: cfg.RequireSealed}
+		replica, check = cs, cs.check
 	}
 	n.ae = antientropy.New(n.host, antientropy.Config{
 		Store: replica,
@@ -185,7 +195,7 @@ func (n *Node) start(cfg Config) error {
 		Topic:          cfg.Network.Topic(),
 		Store:          replica,
 		Admit:          n.admit.AdmitPeer,
-		AdmitOrigin:    n.admit.AdmitOrigin,
+		Check:          check,
 		ScoreWhitelist: cfg.ScoreWhitelist,
 		OnGap:          n.onGap,
 		OnReject:       n.rejected,
@@ -375,20 +385,23 @@ func (n *Node) rejected(p peer.ID, err error) {
 	n.log.Debug("rejected input from peer", "peer", p, "err", err)
 }
 
-// Put writes a value locally and gossips it once durable.
+// Put writes a value locally (sealed, in an encrypted namespace of a device
+// with the value key) and gossips it once durable.
 func (n *Node) Put(ctx context.Context, ns, key string, value []byte) (crdt.Version, error) {
-	v, err := n.store.Put(ctx, ns, key, value)
+	rec, err := n.store.PutRecord(ctx, ns, key, value)
 	if err != nil {
-		return v, err
+		return rec.Version, err
 	}
-	n.gossip.Publish(crdt.Record{NS: ns, Key: key, Value: value, Version: v})
-	return v, nil
+	n.gossip.Publish(rec)
+	return rec.Version, nil
 }
 
 // WriteAll makes writes on behalf of clients (see store.WriteAll) and
-// gossips the ones applied once durable: a relay's HTTP sync uses it.
+// gossips the ones applied once durable: a relay's HTTP sync uses it. On a
+// node that requires sealed values, a plaintext value in an encrypted
+// namespace is refused on its own.
 func (n *Node) WriteAll(ctx context.Context, ws []store.Write) ([]store.WriteResult, error) {
-	res, err := n.store.WriteAll(ctx, ws)
+	res, err := n.writeChecked(ctx, ws)
 	var applied []crdt.Record
 	for i, r := range res {
 		if r.Applied {
@@ -402,6 +415,36 @@ func (n *Node) WriteAll(ctx context.Context, ws []store.Write) ([]store.WriteRes
 	return res, err
 }
 
+// writeChecked is store.WriteAll with the writes seal.Check refuses left
+// out, and reported in their place.
+func (n *Node) writeChecked(ctx context.Context, ws []store.Write) ([]store.WriteResult, error) {
+	if !n.cfg.RequireSealed {
+		return n.store.WriteAll(ctx, ws)
+	}
+	res := make([]store.WriteResult, len(ws))
+	kept, at := make([]store.Write, 0, len(ws)), make([]int, 0, len(ws))
+	for i, w := range ws {
+		if err := seal.Check(crdt.Record{NS: w.NS, Key: w.Key, Value: w.Value, Deleted: w.Deleted}); err != nil {
+			res[i].Err = err
+			continue
+		}
+		kept, at = append(kept, w), append(at, i)
+	}
+	got, err := n.store.WriteAll(ctx, kept)
+	for j, r := range got {
+		res[at[j]] = r
+	}
+	if err != nil {
+		// Only the leading writes whose chunks committed have results.
+		last := len(ws)
+		if len(got) < len(at) {
+			last = at[len(got)]
+		}
+		return res[:last], err
+	}
+	return res, nil
+}
+
 // Delete writes a tombstone locally and gossips it once durable.
 func (n *Node) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
 	v, err := n.store.Delete(ctx, ns, key)
@@ -410,19 +453,6 @@ func (n *Node) Delete(ctx context.Context, ns, key string) (crdt.Version, error)
 	}
 	n.gossip.Publish(crdt.Record{NS: ns, Key: key, Deleted: true, Version: v})
 	return v, nil
-}
-
-// Get reads the current record, tombstones included.
-func (n *Node) Get(ns, key string) (crdt.Record, error) { return n.store.Get(ns, key) }
-
-// List reads live records of a namespace in key order.
-func (n *Node) List(ns, prefix, after string, limit int) ([]crdt.Record, bool, error) {
-	return n.store.List(ns, prefix, after, limit)
-}
-
-// Changes reads the local change feed.
-func (n *Node) Changes(since uint64, ns string, limit int) ([]store.Change, uint64, error) {
-	return n.store.Changes(since, ns, limit)
 }
 
 // Head returns the feed position of the latest local change.

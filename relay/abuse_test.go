@@ -58,7 +58,7 @@ func TestWrongTokenFloodIsLimitedAndGoodClientsServed(t *testing.T) {
 	if codes[http.StatusOK] != 0 || codes[http.StatusUnauthorized] == 0 || codes[http.StatusTooManyRequests] < 900 {
 		t.Fatalf("1000 wrong tokens answered %v: want a few 401 then 429", codes)
 	}
-	code, body := postSync(t, httpFrom("127.0.0.3"), url, good, `{"changes":[{"ns":"t","key":"k","value":1}]}`)
+	code, body := postSync(t, httpFrom("127.0.0.3"), url, good, `{"changes":[{"ns":"open/t","key":"k","value":1}]}`)
 	if code != http.StatusOK {
 		t.Fatalf("a good client during the flood got %d %s", code, body)
 	}
@@ -72,7 +72,7 @@ func TestBadSyncRequestsChangeNothing(t *testing.T) {
 	url := "http://" + g.relay.HTTPAddr() + "/v1/sync"
 	tok := g.token("script")
 	c := httpFrom("127.0.0.4")
-	if code, body := postSync(t, c, url, tok, `{"changes":[{"ns":"t","key":"kept","value":"acked"}]}`); code != http.StatusOK {
+	if code, body := postSync(t, c, url, tok, `{"changes":[{"ns":"open/t","key":"kept","value":"acked"}]}`); code != http.StatusOK {
 		t.Fatalf("setup push: %d %s", code, body)
 	}
 	head := g.relay.Node().Store().Stats().FeedHead
@@ -96,7 +96,7 @@ func TestBadSyncRequestsChangeNothing(t *testing.T) {
 	if got := g.relay.Node().Store().Stats().FeedHead; got != head {
 		t.Errorf("bad requests moved server_seq from %d to %d", head, got)
 	}
-	if !has(g.relay.Node(), "t", "kept", `"acked"`) {
+	if !has(g.relay.Node(), "open/t", "kept", `"acked"`) {
 		t.Error("an acknowledged record is gone")
 	}
 }
@@ -105,7 +105,7 @@ func TestConnectionFloodDoesNotStopService(t *testing.T) {
 	g := newGroup(t)
 	dev := g.device(g.token("laptop"))
 	put(t, dev, "tasks", "before", `1`)
-	eventually(t, "relay has the write", func() bool { return has(g.relay.Node(), "tasks", "before", `1`) })
+	eventually(t, "relay has the write", func() bool { return held(g.relay.Node(), "tasks", "before") })
 
 	p2pAddr, err := manet.ToNetAddr(g.relay.Node().Host().Network().ListenAddresses()[0])
 	if err != nil {
@@ -134,10 +134,10 @@ func TestConnectionFloodDoesNotStopService(t *testing.T) {
 	// many addresses, and a new device gets in once the half-open
 	// connections time out, within libp2p's 15 s handshake timeout.)
 	put(t, dev, "tasks", "during", `2`)
-	eventually(t, "relay gets a write during the flood", func() bool { return has(g.relay.Node(), "tasks", "during", `2`) })
+	eventually(t, "relay gets a write during the flood", func() bool { return held(g.relay.Node(), "tasks", "during") })
 	second := g.device(g.token("phone"))
 	eventually(t, "a new device pairs and catches up during the flood", func() bool { return has(second, "tasks", "during", `2`) })
 	thin := g.thin("script")
-	thin.sync(httpsync.Push{NS: "tasks", Key: "thin", Value: json.RawMessage(`3`)})
-	eventually(t, "the device gets a thin client's write", func() bool { return has(dev, "tasks", "thin", `3`) })
+	thin.sync(httpsync.Push{NS: "open/tasks", Key: "thin", Value: json.RawMessage(`3`)})
+	eventually(t, "the device gets a thin client's write", func() bool { return has(dev, "open/tasks", "thin", `3`) })
 }

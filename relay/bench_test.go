@@ -36,6 +36,9 @@ const (
 	// fanInTarget is the issue's goal: every device holds every record
 	// this soon after the last write.
 	fanInTarget = 5 * time.Second
+	// fanInWait bounds the wait for convergence. A round that hits it is
+	// reported, not failed: the figures say how far it got.
+	fanInWait = 2 * time.Minute
 )
 
 // HTTP sync pushes httpBatches requests of httpBatch records per iteration,
@@ -45,8 +48,8 @@ const (
 	httpBatches = 20
 )
 
-// benchTimeout bounds every wait of these benchmarks: readiness, writes,
-// convergence, catch-up. Hitting it fails the benchmark.
+// benchTimeout bounds every other wait of these benchmarks: readiness,
+// writes, catch-up. Hitting it fails the benchmark.
 const benchTimeout = time.Minute
 
 // benchValue is a record of typical size for a task list.
@@ -55,78 +58,86 @@ var benchValue = []byte(`{"title":"buy milk and bread on the way home","done":fa
 const mib = 1 << 20
 
 // BenchmarkRelayFanIn50 times the issue's fan-in: 50 devices, each a full
-// node on loopback TCP that knows only its hub, write 200 records each;
-// the figure is the time from the last write until every device holds all
-// 10,000 (goal: fanInTarget).
+// node (node.Start, durable data dir, no mDNS) on loopback TCP that knows
+// only the relay, write 200 records each, one after another; the figure is
+// the time from the last write until every device holds all 10,000 (goal:
+// fanInTarget).
 //
-// hub=relay is the real relay, which devices pair with by token and which
-// reports them to each other. hub=plain is the baseline: the same devices
-// given a plain node (republishing like the relay) as their one static
-// peer. It differs from the relay only by admission, pairing and circuit
-// relaying, so the ratio of the two is what the relay's machinery costs on
-// top of the gossip and anti-entropy every hub needs. (Committing the
-// writes locally would be a cheaper baseline, but says nothing about
-// propagation, which is what the goal is about.)
+// "local" is the baseline in the same run: the same 50 devices, connected
+// to nothing, make the same writes, timed until the last one is durable.
+// It is the floor of the fan-in on this machine, since all 50 stores share
+// one disk and two cores: the relay's total-ms against local's write-ms is
+// what propagation adds to committing the writes at all. (A plain node as
+// the hub was tried as a propagation baseline and dropped: with anti-entropy
+// timers off, GossipSub through one hub forwards only to that hub's mesh of
+// at most a dozen peers, so most devices never converge and there is no
+// figure to compare with.)
+//
+// The relay runs with its default anti-entropy timer, as shipped: it pulls
+// from a paired device only at pairing, on a gap, and on that timer, so
+// writes whose gossip was lost reach it no other way. Devices run none;
+// their relay exchange pulls from the relay every node.DefaultRelayInterval.
 //
 // Memory figures are the whole process's, all 51 nodes together: Go heap
-// cannot be split by node in one process. hub-heap-MiB is the one figure
-// of the hub alone: what starting it added to the live heap, before any
-// device existed. The plain hub's run is the reference for the rest.
+// cannot be split by node in one process. relay-heap-MiB is the one figure
+// of the relay alone: what starting it added to the live heap, before any
+// device existed. The local run is the reference for the rest.
 func BenchmarkRelayFanIn50(b *testing.B) {
-	b.Run("hub=relay", func(b *testing.B) { benchFanIn(b, startRelayHub) })
-	b.Run("hub=plain", func(b *testing.B) { benchFanIn(b, startPlainHub) })
+	b.Run("hub=relay", benchFanIn)
+	b.Run("local", benchLocalWrites)
 }
 
 // fanInFigures is what one fan-in round measured.
 type fanInFigures struct {
-	write, p50, max           time.Duration
-	hubHeap, heap             uint64
-	rssBefore, rssAfter       uint64
-	messages, bytes, aeRecord uint64
-	devicePeers               float64
+	mem                        memFigures
+	relayHeap                  uint64
+	write, total, p50, max     time.Duration
+	unconverged                int
+	messages, bytes, aeRecords uint64
+	devicePeers                float64
 }
 
-func benchFanIn(b *testing.B, startHub func(testing.TB, group.Secret) hub) {
+func benchFanIn(b *testing.B) {
 	var sum fanInFigures
 	for range b.N {
 		b.StopTimer()
-		f := fanInRound(b, startHub)
+		f := fanInRound(b)
 		b.StartTimer()
+		sum.mem = sum.mem.plus(f.mem)
+		sum.relayHeap += f.relayHeap
 		sum.write += f.write
+		sum.total += f.total
 		sum.p50 += f.p50
 		sum.max += f.max
-		sum.hubHeap += f.hubHeap
-		sum.heap += f.heap
-		sum.rssBefore += f.rssBefore
-		sum.rssAfter += f.rssAfter
+		sum.unconverged += f.unconverged
 		sum.messages += f.messages
 		sum.bytes += f.bytes
-		sum.aeRecord += f.aeRecord
+		sum.aeRecords += f.aeRecords
 		sum.devicePeers += f.devicePeers
 	}
 	n := float64(b.N)
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / n }
-	b.ReportMetric(ms(sum.p50), "converge-p50-ms")
-	b.ReportMetric(ms(sum.max), "converge-max-ms")
-	b.ReportMetric(ms(sum.write), "write-ms")
-	b.ReportMetric(float64(sum.rssBefore)/mib/n, "rss-before-MiB")
-	b.ReportMetric(float64(sum.rssAfter)/mib/n, "rss-after-MiB")
-	b.ReportMetric(float64(sum.heap)/mib/n, "heap-MiB")
-	b.ReportMetric(float64(sum.hubHeap)/mib/n, "hub-heap-MiB")
+	b.ReportMetric(msPer(sum.p50, b.N), "converge-p50-ms")
+	b.ReportMetric(msPer(sum.max, b.N), "converge-max-ms")
+	b.ReportMetric(msPer(sum.write, b.N), "write-ms")
+	b.ReportMetric(msPer(sum.total, b.N), "total-ms")
+	b.ReportMetric(float64(sum.unconverged)/n, "unconverged")
+	sum.mem.report(b)
+	b.ReportMetric(float64(sum.relayHeap)/mib/n, "relay-heap-MiB")
 	b.ReportMetric(float64(sum.messages)/n, "gossip-msgs")
 	b.ReportMetric(float64(sum.bytes)/mib/n, "gossip-MiB")
-	b.ReportMetric(float64(sum.aeRecord)/n, "ae-records")
+	b.ReportMetric(float64(sum.aeRecords)/n, "ae-records")
 	b.ReportMetric(sum.devicePeers/n, "device-peers")
-	if sum.max/time.Duration(b.N) > fanInTarget {
-		b.Logf("missed the goal: the slowest device converged %v after the last write (goal %v)", sum.max/time.Duration(b.N), fanInTarget)
+	if sum.unconverged > 0 || sum.max/time.Duration(b.N) > fanInTarget {
+		b.Logf("missed the goal: the slowest device converged %v after the last write (goal %v); %d devices not within %v",
+			sum.max/time.Duration(b.N), fanInTarget, sum.unconverged, fanInWait)
 	}
 	// ns/op times the writes and the convergence; setup is excluded.
 }
 
-// fanInRound starts a hub and the devices, makes sure each one's writes
+// fanInRound starts a relay and the devices, makes sure each one's writes
 // reach all the others, then times the issue's writes until every device
 // holds all of them, and stops everything. The caller stops the timer.
-func fanInRound(b *testing.B, startHub func(testing.TB, group.Secret) hub) fanInFigures {
+func fanInRound(b *testing.B) fanInFigures {
 	b.Helper()
 	secret, err := group.NewSecret()
 	if err != nil {
@@ -134,118 +145,117 @@ func fanInRound(b *testing.B, startHub func(testing.TB, group.Secret) hub) fanIn
 	}
 	var f fanInFigures
 	heap0 := liveHeap()
-	h := startHub(b, secret)
-	f.hubHeap = liveHeap() - min(heap0, liveHeap())
+	r := startRelay(b, secret, relay.Options{})
+	f.relayHeap = liveHeap() - min(heap0, liveHeap())
+	hub := r.Node()
 	devices := make([]*node.Node, fanInDevices)
 	for i := range devices {
-		o := node.Options{}
-		h.join(b, &o, i)
-		devices[i] = startNode(b, secret, o)
+		tok, err := r.Registry().Create(fmt.Sprintf("device-%02d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		devices[i] = startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: tok})
 	}
-	all := append(slices.Clip(devices), h.node)
+	all := append(slices.Clip(devices), hub)
 	defer closeAll(b, all)
 
-	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
-	defer cancel()
-	// Warm up: one write per node, which every node must hold before the
+	// Warm up: one write per device, which every node must hold before the
 	// timed writes, so that pairing, connections and gossip meshes are in
 	// place and the figure is propagation alone.
-	warm := make([]int, len(all))
-	for i := range warm {
-		warm[i] = 1
-	}
-	if _, err := writeAll(ctx, all, "warmup", warm); err != nil {
+	if _, err := writeEach(devices, "warmup", 1); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := holdAll(ctx, all, int64(len(all))); err != nil {
+	if _, err := holdAll(all, fanInDevices, benchTimeout); err != nil {
 		b.Fatalf("warm-up: %v", err)
 	}
 
 	before := sumStats(all)
-	runtime.GC()
-	debug.FreeOSMemory()
-	f.rssBefore = rss(b)
-
+	f.mem.before(b)
 	b.StartTimer()
 	start := time.Now()
-	counts := make([]int, len(devices))
-	for i := range counts {
-		counts[i] = fanInWrites
-	}
-	last, err := writeAll(ctx, devices, "tasks", counts)
+	last, err := writeEach(devices, "tasks", fanInWrites)
 	if err != nil {
 		b.Fatal(err)
 	}
-	at, err := holdAll(ctx, devices, int64(len(all)+fanInDevices*fanInWrites))
+	at, err := holdAll(devices, fanInDevices*(1+fanInWrites), fanInWait)
 	b.StopTimer()
 	if err != nil {
-		b.Fatalf("convergence: %v", err)
+		b.Logf("convergence: %v", err)
 	}
+	f.mem.after(b)
 
-	f.rssAfter = rss(b)
-	f.heap = liveHeap()
 	f.write = last.Sub(start)
-	lags := make([]time.Duration, len(at))
-	for i, t := range at {
-		lags[i] = max(0, t.Sub(last))
+	lags := make([]time.Duration, 0, len(at))
+	for _, t := range at {
+		if t.IsZero() {
+			f.unconverged++
+			t = last.Add(fanInWait)
+		}
+		lags = append(lags, max(0, t.Sub(last)))
 	}
 	slices.Sort(lags)
 	f.p50, f.max = lags[len(lags)/2], lags[len(lags)-1]
+	f.total = last.Add(f.max).Sub(start)
 	after := sumStats(all)
 	f.messages = after.Gossip.PublishedMessages - before.Gossip.PublishedMessages
 	f.bytes = after.Gossip.PublishedBytes - before.Gossip.PublishedBytes
-	f.aeRecord = after.AntiEntropy.RecordsReceived - before.AntiEntropy.RecordsReceived
+	f.aeRecords = after.AntiEntropy.RecordsReceived - before.AntiEntropy.RecordsReceived
 	for _, d := range devices {
-		// Every connected peer but the hub is another device.
+		// Every connected peer but the relay is another device, reached
+		// through the relay's circuit.
 		f.devicePeers += float64(len(d.Host().Network().Peers())-1) / fanInDevices
 	}
 	return f
 }
 
-// hub is the node every fan-in device reaches, and how device i is told
-// to reach it.
-type hub struct {
-	node *node.Node
-	join func(tb testing.TB, o *node.Options, i int)
-}
-
-// startRelayHub runs a relay; each device pairs with a token of its own.
-func startRelayHub(tb testing.TB, secret group.Secret) hub {
-	r := startRelay(tb, secret, "")
-	addr := r.Addrs()[0].String()
-	return hub{node: r.Node(), join: func(tb testing.TB, o *node.Options, i int) {
-		tok, err := r.Registry().Create(fmt.Sprintf("device-%02d", i))
+// benchLocalWrites is BenchmarkRelayFanIn50's baseline: the same devices
+// and writes, with no relay and no connections.
+func benchLocalWrites(b *testing.B) {
+	var mem memFigures
+	var write time.Duration
+	for range b.N {
+		b.StopTimer()
+		secret, err := group.NewSecret()
 		if err != nil {
-			tb.Fatal(err)
+			b.Fatal(err)
 		}
-		o.Relay, o.RelayToken = addr, tok
-	}}
+		devices := make([]*node.Node, fanInDevices)
+		for i := range devices {
+			devices[i] = startNode(b, secret, node.Options{})
+		}
+		var m memFigures
+		m.before(b)
+		b.StartTimer()
+		start := time.Now()
+		last, err := writeEach(devices, "tasks", fanInWrites)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.after(b)
+		mem, write = mem.plus(m), write+last.Sub(start)
+		closeAll(b, devices)
+		b.StartTimer()
+	}
+	b.ReportMetric(msPer(write, b.N), "write-ms")
+	mem.report(b)
 }
 
-// startPlainHub runs a plain node of the group that gossips what it pulls,
-// as a relay does; devices know it as their only static peer.
-func startPlainHub(tb testing.TB, secret group.Secret) hub {
-	n := startNode(tb, secret, node.Options{Republish: true})
-	addr := n.Host().Addrs()[0].String() + "/p2p/" + n.ID().String()
-	return hub{node: n, join: func(_ testing.TB, o *node.Options, _ int) {
-		o.Peers = []string{addr}
-	}}
+func msPer(d time.Duration, n int) float64 {
+	return float64(d) / float64(time.Millisecond) / float64(n)
 }
 
-// startRelay runs a relay of the group on loopback with a durable data
-// dir; httpAddr "" leaves HTTP sync off.
-func startRelay(tb testing.TB, secret group.Secret, httpAddr string) *relay.Relay {
+// startRelay runs a relay of the group on loopback with a durable data dir
+// and its default timers; o may add HTTP sync.
+func startRelay(tb testing.TB, secret group.Secret, o relay.Options) *relay.Relay {
 	tb.Helper()
-	r, err := relay.Start(relay.Options{
-		DataDir:        filepath.Join(tb.TempDir(), "relay"),
-		Join:           invite.EncodeRelay(secret.Network()),
-		Listen:         []string{"/ip4/127.0.0.1/tcp/0"},
-		API:            "127.0.0.1:0",
-		HTTP:           httpAddr,
-		SyncInterval:   -1,
-		ScoreWhitelist: loopback,
-		Logger:         quiet(),
-	})
+	o.DataDir = filepath.Join(tb.TempDir(), "relay")
+	o.Join = invite.EncodeRelay(secret.Network())
+	o.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	o.API = "127.0.0.1:0"
+	o.ScoreWhitelist = loopback
+	o.Logger = quiet()
+	r, err := relay.Start(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -289,17 +299,19 @@ func closeAll(tb testing.TB, nodes []*node.Node) {
 	}
 }
 
-// writeAll has node i put counts[i] records in namespace ns, all nodes at
+// writeEach has every node put n records in namespace ns, all nodes at
 // once and each one write after another, and returns when the last write
 // returned.
-func writeAll(ctx context.Context, nodes []*node.Node, ns string, counts []int) (time.Time, error) {
+func writeEach(nodes []*node.Node, ns string, n int) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	defer cancel()
 	errs := make([]error, len(nodes))
 	done := make([]time.Time, len(nodes))
 	var wg sync.WaitGroup
-	for i, n := range nodes {
+	for i, nd := range nodes {
 		wg.Go(func() {
-			for j := range counts[i] {
-				if _, err := n.Put(ctx, ns, fmt.Sprintf("n%02d-%04d", i, j), benchValue); err != nil {
+			for j := range n {
+				if _, err := nd.Put(ctx, ns, fmt.Sprintf("n%02d-%04d", i, j), benchValue); err != nil {
 					errs[i] = fmt.Errorf("node %d write %d: %w", i, j, err)
 					return
 				}
@@ -317,9 +329,11 @@ func writeAll(ctx context.Context, nodes []*node.Node, ns string, counts []int) 
 	return last, errors.Join(errs...)
 }
 
-// holdAll waits until every node holds want live records and returns when
-// each first did.
-func holdAll(ctx context.Context, nodes []*node.Node, want int64) ([]time.Time, error) {
+// holdAll waits up to wait until every node holds want live records, and
+// returns when each first did: the zero time for one that did not.
+func holdAll(nodes []*node.Node, want int64, wait time.Duration) ([]time.Time, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
 	at := make([]time.Time, len(nodes))
 	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
@@ -357,6 +371,37 @@ func sumStats(nodes []*node.Node) node.Stats {
 		s.AntiEntropy.RecordsReceived += t.AntiEntropy.RecordsReceived
 	}
 	return s
+}
+
+// memFigures are the whole process's memory before and after a timed
+// phase.
+type memFigures struct {
+	rssBefore, rssAfter, heapAfter uint64
+}
+
+// before reads the resident set after returning freed memory to the OS, so
+// that what earlier benchmarks left behind counts as little as it can.
+func (m *memFigures) before(tb testing.TB) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	m.rssBefore = rss(tb)
+}
+
+func (m *memFigures) after(tb testing.TB) {
+	m.rssAfter = rss(tb)
+	m.heapAfter = liveHeap()
+}
+
+func (m memFigures) plus(o memFigures) memFigures {
+	return memFigures{m.rssBefore + o.rssBefore, m.rssAfter + o.rssAfter, m.heapAfter + o.heapAfter}
+}
+
+// report reports the mean of b.N rounds' figures.
+func (m memFigures) report(b *testing.B) {
+	n := float64(b.N) * mib
+	b.ReportMetric(float64(m.rssBefore)/n, "rss-before-MiB")
+	b.ReportMetric(float64(m.rssAfter)/n, "rss-after-MiB")
+	b.ReportMetric(float64(m.heapAfter)/n, "heap-MiB")
 }
 
 // liveHeap returns the heap in use after a collection: the process's live
@@ -409,7 +454,7 @@ func BenchmarkRelayHTTPSync(b *testing.B) {
 		for i := range b.N {
 			for k := range httpBatches {
 				for j := range ws {
-					ws[j] = store.Write{NS: "tasks", Key: fmt.Sprintf("k%d-%d-%d", i, k, j), Value: benchValue}
+					ws[j] = store.Write{NS: "open/tasks", Key: fmt.Sprintf("k%d-%d-%d", i, k, j), Value: benchValue}
 				}
 				res, err := st.WriteAll(context.Background(), ws)
 				if err != nil || !res[httpBatch-1].Applied {
@@ -424,7 +469,7 @@ func BenchmarkRelayHTTPSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := startRelay(b, secret, "127.0.0.1:0")
+		r := startRelay(b, secret, relay.Options{HTTP: "127.0.0.1:0"})
 		tok, err := r.Registry().Create("thin")
 		if err != nil {
 			b.Fatal(err)
@@ -437,12 +482,10 @@ func BenchmarkRelayHTTPSync(b *testing.B) {
 		c := &syncClient{url: "http://" + r.HTTPAddr() + httpsync.SyncPath, token: tok, http: &http.Client{Timeout: benchTimeout}}
 		b.Cleanup(c.http.CloseIdleConnections)
 
-		ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
-		defer cancel()
 		// Warm up: the device holds a thin client's write, so pairing and
 		// gossip are in place, and the token has been verified once.
-		since := c.push(b, 0, []httpsync.Push{{NS: "warmup", Key: "thin", Value: benchValue}})
-		if _, err := holds(ctx, device, 1); err != nil {
+		since := c.push(b, 0, []httpsync.Push{{NS: "open/warmup", Key: "thin", Value: benchValue}})
+		if _, err := holdAll([]*node.Node{device}, 1, benchTimeout); err != nil {
 			b.Fatalf("warm-up: %v", err)
 		}
 
@@ -451,7 +494,7 @@ func BenchmarkRelayHTTPSync(b *testing.B) {
 		for i := range b.N {
 			for k := range httpBatches {
 				for j := range req.Changes {
-					req.Changes[j] = httpsync.Push{NS: "tasks", Key: fmt.Sprintf("k%d-%d-%d", i, k, j), Value: benchValue}
+					req.Changes[j] = httpsync.Push{NS: "open/tasks", Key: fmt.Sprintf("k%d-%d-%d", i, k, j), Value: benchValue}
 				}
 				since = c.push(b, since, req.Changes)
 			}
@@ -459,11 +502,11 @@ func BenchmarkRelayHTTPSync(b *testing.B) {
 		b.StopTimer()
 		b.ReportMetric(float64(b.N*httpBatches*httpBatch)/b.Elapsed().Seconds(), "records/s")
 		pushed := time.Now()
-		at, err := holds(ctx, device, int64(1+b.N*httpBatches*httpBatch))
+		at, err := holdAll([]*node.Node{device}, int64(1+b.N*httpBatches*httpBatch), benchTimeout)
 		if err != nil {
 			b.Fatalf("the paired device did not get every pushed record: %v", err)
 		}
-		b.ReportMetric(float64(at.Sub(pushed))/float64(time.Millisecond), "device-catchup-ms")
+		b.ReportMetric(float64(at[0].Sub(pushed))/float64(time.Millisecond), "device-catchup-ms")
 	})
 }
 
@@ -496,7 +539,7 @@ func (c *syncClient) push(tb testing.TB, since uint64, changes []httpsync.Push) 
 		tb.Fatalf("sync: status %d: %v", res.StatusCode, err)
 	}
 	if len(out.Rejected) != 0 || len(out.Changes) != len(changes) {
-		tb.Fatalf("sync: %d of %d rejected, %d returned", len(out.Rejected), len(changes), len(out.Changes))
+		tb.Fatalf("sync: %d of %d rejected (%+v), %d returned", len(out.Rejected), len(changes), out.Rejected, len(out.Changes))
 	}
 	return out.ServerSeq
 }

@@ -129,7 +129,7 @@ func TestExpiredTokenIsRefusedAndCutsTheDeviceOff(t *testing.T) {
 	}
 	dev := g.device(short, fastAcks)
 	put(t, dev, "tasks", "while-valid", `1`)
-	eventually(t, "the relay takes writes while the token is valid", func() bool { return has(g.relay.Node(), "tasks", "while-valid", `1`) })
+	eventually(t, "the relay takes writes while the token is valid", func() bool { return held(g.relay.Node(), "tasks", "while-valid") })
 
 	clk.advance(2 * time.Hour)
 	eventually(t, "the expired device is cut off", func() bool {

@@ -146,6 +146,13 @@ func has(n *node.Node, ns, key, value string) bool {
 	return err == nil && !rec.Deleted && string(rec.Value) == value
 }
 
+// held reports whether n holds a live record for the key, whatever its
+// value: on the relay, values are sealed and it cannot read them.
+func held(n *node.Node, ns, key string) bool {
+	rec, err := n.Get(ns, key)
+	return err == nil && !rec.Deleted
+}
+
 func gone(n *node.Node, ns, key string) bool {
 	rec, err := n.Get(ns, key)
 	return err != nil || rec.Deleted

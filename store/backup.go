@@ -33,7 +33,7 @@ const (
 	// key (tag, namespace, NUL, key) and the largest stored record, with
 	// room to spare.
 	maxBackupKey   = 2 + crdt.MaxNamespaceLen + crdt.MaxKeyLen + crdt.MaxOriginLen
-	maxBackupValue = crdt.MaxValueSize + 4<<10
+	maxBackupValue = crdt.MaxStoredValueSize + 4<<10
 	// badgerBitDelete is Badger's unexported deletion flag in KV.Meta.
 	badgerBitDelete = 1
 )

@@ -51,7 +51,8 @@ func (o *op) cost(self crdt.NodeID) cost {
 	var c cost
 	switch {
 	case o.local:
-		c = recordCost(o.ns, o.key, self, len(o.value))
+		// Sealing may grow the value by a third: budget for that.
+		c = recordCost(o.ns, o.key, self, len(o.value)*4/3+128)
 	case o.join != nil:
 		for origin := range o.join {
 			c = c.plus(cost{1, int64(1 + len(origin) + 8 + entryOverhead)})
@@ -103,8 +104,15 @@ func (r *ApplyResult) add(o ApplyResult) {
 // Put durably writes value (one JSON document) under (ns, key) as a new
 // local version, and returns that version.
 func (s *Store) Put(ctx context.Context, ns, key string, value []byte) (crdt.Version, error) {
+	rec, err := s.PutRecord(ctx, ns, key, value)
+	return rec.Version, err
+}
+
+// PutRecord is Put returning the record as stored: with its value sealed,
+// if the store seals. That is what a node gossips.
+func (s *Store) PutRecord(ctx context.Context, ns, key string, value []byte) (crdt.Record, error) {
 	if err := crdt.ValidateValue(value); err != nil {
-		return crdt.Version{}, err
+		return crdt.Record{}, err
 	}
 	return s.write(ctx, &op{local: true, ns: ns, key: key, value: value})
 }
@@ -113,20 +121,21 @@ func (s *Store) Put(ctx context.Context, ns, key string, value []byte) (crdt.Ver
 // replica has never seen still writes the tombstone, since another replica
 // may hold the record.
 func (s *Store) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
-	return s.write(ctx, &op{local: true, ns: ns, key: key, deleted: true})
+	rec, err := s.write(ctx, &op{local: true, ns: ns, key: key, deleted: true})
+	return rec.Version, err
 }
 
-func (s *Store) write(ctx context.Context, o *op) (crdt.Version, error) {
+func (s *Store) write(ctx context.Context, o *op) (crdt.Record, error) {
 	if err := crdt.ValidateNamespace(o.ns); err != nil {
-		return crdt.Version{}, err
+		return crdt.Record{}, err
 	}
 	if err := crdt.ValidateKey(o.key); err != nil {
-		return crdt.Version{}, err
+		return crdt.Record{}, err
 	}
 	if err := s.submit(ctx, o); err != nil {
-		return crdt.Version{}, err
+		return crdt.Record{}, err
 	}
-	return o.version, nil
+	return crdt.Record{NS: o.ns, Key: o.key, Value: o.value, Deleted: o.deleted, Version: o.version}, nil
 }
 
 // Apply merges records received from peers and returns once the changes are
@@ -289,6 +298,7 @@ func (s *Store) tryCommit(batch []*op) error {
 		frontier: s.frontier,
 		clock:    s.clock,
 		origin:   s.origin,
+		seal:     s.seal,
 		maxEntry: s.limits.maxEntry,
 		touched:  map[crdt.NodeID]struct{}{},
 	}
@@ -327,11 +337,15 @@ func (s *Store) tryCommit(batch []*op) error {
 				o.err = err
 				continue
 			}
-			v, err := m.local(o.ns, o.key, o.value, o.deleted)
+			v, stored, err := m.local(o.ns, o.key, o.value, o.deleted)
+			if errors.Is(err, errSeal) {
+				o.err = err
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			o.version = v
+			o.version, o.value = v, stored
 			changed = true
 		default:
 			res, err := m.remote(o.recs)

@@ -17,6 +17,7 @@ type merger struct {
 	frontier *crdt.Frontier
 	clock    *crdt.Clock
 	origin   crdt.NodeID
+	seal     func(ns, key string, v crdt.Version, value []byte) ([]byte, error)
 	maxEntry int                      // largest stored record; 0 means no limit
 	touched  map[crdt.NodeID]struct{} // origins whose vector entry may have moved
 }
@@ -42,24 +43,34 @@ func (m *merger) fits(rec crdt.Record) error {
 	return nil
 }
 
-// local stamps and installs a write made on this node. It always wins: the
-// clock has absorbed every stamp already stored, so Now() exceeds them all.
-func (m *merger) local(ns, key string, value []byte, deleted bool) (crdt.Version, error) {
+// errSeal marks a failure of the seal function: the write's alone.
+var errSeal = errors.New("store: sealing the value failed")
+
+// local stamps and installs a write made on this node, sealing its value if
+// the store seals, and returns its version and the value as stored. It
+// always wins: the clock has absorbed every stamp already stored, so Now()
+// exceeds them all.
+func (m *merger) local(ns, key string, value []byte, deleted bool) (crdt.Version, []byte, error) {
 	cur, err := m.get(ns, key)
 	if err != nil {
-		return crdt.Version{}, err
+		return crdt.Version{}, nil, err
 	}
-	m.st.selfSeq++
 	rec := crdt.Record{NS: ns, Key: key, Value: value, Deleted: deleted, Version: crdt.Version{
 		HLC:    m.clock.Now(),
 		Origin: m.origin,
-		Seq:    m.st.selfSeq,
+		Seq:    m.st.selfSeq + 1,
 	}}
+	if m.seal != nil && !deleted {
+		if rec.Value, err = m.seal(ns, key, rec.Version, value); err != nil {
+			return crdt.Version{}, nil, fmt.Errorf("%w: %w", errSeal, err)
+		}
+	}
+	m.st.selfSeq++
 	if err := m.install(rec, cur); err != nil {
-		return crdt.Version{}, err
+		return crdt.Version{}, nil, err
 	}
 	m.observe(rec.Version)
-	return rec.Version, nil
+	return rec.Version, rec.Value, nil
 }
 
 // remote merges records from peers.

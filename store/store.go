@@ -48,6 +48,12 @@ type Options struct {
 	MemTableSize int64
 	// BlockCacheSize is Badger's block cache in bytes; zero means 64 MiB.
 	BlockCacheSize int64
+	// Seal, if set, transforms the value of every local write once its
+	// version is known, before it is stored: a device seals values end to
+	// end (see node/seal), binding the version. It must be fast, and its
+	// result at most seal.SealedSize of its input. Remote records and
+	// WriteAll are stored as they come.
+	Seal func(ns, key string, v crdt.Version, value []byte) ([]byte, error)
 	// Logger receives store events; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -57,6 +63,7 @@ type Options struct {
 type Store struct {
 	db     *badger.DB
 	origin crdt.NodeID
+	seal   func(ns, key string, v crdt.Version, value []byte) ([]byte, error)
 	clock  *crdt.Clock
 	log    *slog.Logger
 	limits txnLimits
@@ -111,6 +118,7 @@ func Open(opts Options) (*Store, error) {
 	s := &Store{
 		db:        db,
 		origin:    opts.Origin,
+		seal:      opts.Seal,
 		clock:     crdt.NewClock(opts.Clock, opts.MaxSkew, hlc),
 		log:       log,
 		limits:    newTxnLimits(db, bo),

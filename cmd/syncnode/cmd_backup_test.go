@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -38,8 +39,14 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("backup with no node: %q, want it taken from the store", out)
 	}
 
+	// A backup holds values sealed under the group's key: it is restored
+	// into a data dir of the same group (a wiped device rejoins first).
+	var inv struct{ Code string }
+	if err := json.Unmarshal([]byte(mustCLI(t, "invite", "--json", "--data", a)), &inv); err != nil {
+		t.Fatal(err)
+	}
 	b := filepath.Join(tmp, "b")
-	mustCLI(t, "init", "--data", b)
+	mustCLI(t, "join", inv.Code, "--data", b)
 	if out := mustCLI(t, "restore", live, "--data", b); !strings.Contains(out, "first sync") {
 		t.Fatalf("restore: %q, want a note that local writes wait for a sync", out)
 	}
@@ -56,7 +63,7 @@ func TestBackupRestore(t *testing.T) {
 
 	// A standalone restore from stdin takes local writes at once.
 	c := filepath.Join(tmp, "c")
-	mustCLI(t, "init", "--data", c)
+	mustCLI(t, "join", inv.Code, "--data", c)
 	backup, err := os.ReadFile(offline)
 	if err != nil {
 		t.Fatal(err)

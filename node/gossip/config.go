@@ -61,10 +61,11 @@ type Config struct {
 	// Admit, if set, decides whose messages are accepted: a relay takes
 	// gossip only from paired devices. Nil admits every peer.
 	Admit func(from peer.ID) bool
-	// AdmitOrigin, if set, decides whose records are accepted: a message
-	// holding a record by a refused origin (a revoked device) is rejected,
-	// so it is neither merged nor forwarded. Nil admits every origin.
-	AdmitOrigin func(crdt.NodeID) bool
+	// Check, if set, vets each record beyond its validity: a message holding
+	// a record it refuses (by a revoked device, or a plaintext value where
+	// values are sealed) is rejected, so it is neither merged nor
+	// forwarded. Nil accepts every valid record.
+	Check func(crdt.Record) error
 	// OnGap, if set, is called when the replica has held some origin's
 	// writes beyond a missing seq for a moment (250 ms), so an
 	// anti-entropy pull is due, with the peer that delivered the message
@@ -101,8 +102,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Admit == nil {
 		c.Admit = func(peer.ID) bool { return true }
 	}
-	if c.AdmitOrigin == nil {
-		c.AdmitOrigin = func(crdt.NodeID) bool { return true }
+	if c.Check == nil {
+		c.Check = func(crdt.Record) error { return nil }
 	}
 	if c.OnGap == nil {
 		c.OnGap = func(peer.ID) {}

@@ -56,8 +56,8 @@ func (g *Gossip) check(data []byte) ([]crdt.Record, error) {
 		if err := clock.Check(r.Version.HLC); err != nil {
 			return nil, fmt.Errorf("gossip validate: record %d: %w", i, err)
 		}
-		if !g.cfg.AdmitOrigin(r.Version.Origin) {
-			return nil, fmt.Errorf("gossip validate: record %d: %w: %s", i, crdt.ErrRevoked, r.Version.Origin)
+		if err := g.cfg.Check(r); err != nil {
+			return nil, fmt.Errorf("gossip validate: record %d: %w", i, err)
 		}
 	}
 	return recs, nil
