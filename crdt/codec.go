@@ -10,7 +10,25 @@ import (
 // can evolve without misreading old data.
 const recordFormat = 1
 
-const flagDeleted = 1
+// Flags. flagSigned marks a record followed by its origin's signature.
+const (
+	flagDeleted = 1
+	flagSigned  = 2
+)
+
+// MaxSigLen bounds a record's signature.
+const MaxSigLen = 256
+
+// signingLabel starts the bytes a record's signature covers, so they can
+// never be taken for another message of the same key.
+const signingLabel = "syncnode/record/v1\x00"
+
+// SigningBytes returns what r's origin signs: a label and r's encoding
+// without its signature.
+func SigningBytes(r Record) []byte {
+	r.Sig = nil
+	return AppendRecord([]byte(signingLabel), r)
+}
 
 // ErrCorrupt is wrapped by every decoding failure.
 var ErrCorrupt = errors.New("corrupt record encoding")
@@ -28,14 +46,25 @@ func AppendRecord(dst []byte, r Record) []byte {
 	if r.Deleted {
 		flags |= flagDeleted
 	}
+	if len(r.Sig) > 0 {
+		flags |= flagSigned
+	}
 	dst = append(dst, flags)
-	return appendString(dst, string(r.Value))
+	dst = appendString(dst, string(r.Value))
+	if len(r.Sig) > 0 {
+		dst = appendString(dst, string(r.Sig))
+	}
+	return dst
 }
 
 // EncodedSize returns len(AppendRecord(nil, r)) without encoding.
 func EncodedSize(r Record) int {
-	return 1 + strSize(r.NS) + strSize(r.Key) + 8 + strSize(string(r.Version.Origin)) +
+	n := 1 + strSize(r.NS) + strSize(r.Key) + 8 + strSize(string(r.Version.Origin)) +
 		uvarintSize(r.Version.Seq) + 1 + strSize(string(r.Value))
+	if len(r.Sig) > 0 {
+		n += strSize(string(r.Sig))
+	}
+	return n
 }
 
 // DecodeRecord decodes one record from the front of b and returns it with the
@@ -57,12 +86,19 @@ func DecodeRecord(b []byte) (Record, int, error) {
 	r.Version.Origin = NodeID(d.string(MaxOriginLen))
 	r.Version.Seq = d.uvarint()
 	flags := d.byte()
-	if flags&^flagDeleted != 0 {
+	if flags&^(flagDeleted|flagSigned) != 0 {
 		d.fail("unknown flags")
 	}
 	r.Deleted = flags&flagDeleted != 0
 	if v := d.bytes(MaxStoredValueSize); len(v) > 0 {
 		r.Value = append([]byte(nil), v...)
+	}
+	if flags&flagSigned != 0 {
+		sig := d.bytes(MaxSigLen)
+		if len(sig) == 0 && d.err == nil {
+			d.fail("empty signature")
+		}
+		r.Sig = append([]byte(nil), sig...)
 	}
 	if d.err != nil {
 		return Record{}, 0, d.err

@@ -10,6 +10,9 @@ type Record struct {
 	Value   []byte // JSON; nil for a tombstone
 	Deleted bool
 	Version Version
+	// Sig is the origin device's signature over everything else (see
+	// SigningBytes); nil on records written before signing.
+	Sig []byte
 }
 
 // Merge returns the record that wins between a and b under last-writer-wins

@@ -8,6 +8,7 @@ import (
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/seal"
+	"github.com/syncnode/syncnode/node/signing"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -35,8 +36,9 @@ func (openAdmission) AdmitOrigin(crdt.NodeID) bool { return true }
 // merged, so anti-entropy does not join their origin's vector entry either.
 type checkedStore struct {
 	*store.Store
-	admit  Admission
-	sealed bool
+	admit    Admission
+	sealed   bool
+	verifier *signing.Verifier // nil: signatures not required
 }
 
 // check returns why rec is refused, nil if it is not.
@@ -45,7 +47,12 @@ func (s checkedStore) check(r crdt.Record) error {
 		return fmt.Errorf("%w: %s", crdt.ErrRevoked, r.Version.Origin)
 	}
 	if s.sealed {
-		return seal.Check(r)
+		if err := seal.Check(r); err != nil {
+			return err
+		}
+	}
+	if s.verifier != nil {
+		return s.verifier.Verify(r)
 	}
 	return nil
 }

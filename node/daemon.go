@@ -22,6 +22,7 @@ import (
 	"github.com/syncnode/syncnode/node/datadir"
 	"github.com/syncnode/syncnode/node/p2p"
 	"github.com/syncnode/syncnode/node/seal"
+	"github.com/syncnode/syncnode/node/signing"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -151,6 +152,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	storeOpts := store.Options{
 		Dir:    dir.DBPath(),
 		Origin: crdt.NodeID(id.String()),
+		Sign:   signing.Signer(key),
 		Logger: opts.Logger,
 	}
 	if valueKey != nil {
@@ -186,6 +188,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		Relay:          link,
 		ValueKey:       valueKey,
 		RequireSealed:  true,
+		RequireSigned:  true,
 		ScoreWhitelist: opts.ScoreWhitelist,
 		Republish:      opts.Republish,
 		Admission:      opts.Admission,

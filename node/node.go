@@ -24,6 +24,7 @@ import (
 	"github.com/syncnode/syncnode/node/gossip"
 	"github.com/syncnode/syncnode/node/group"
 	"github.com/syncnode/syncnode/node/seal"
+	"github.com/syncnode/syncnode/node/signing"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -71,6 +72,10 @@ type Config struct {
 	// value is not sealed, from peers and from thin clients alike. Devices
 	// with the value key and relays set it.
 	RequireSealed bool
+	// RequireSigned refuses records from peers and pulls that do not carry
+	// a valid signature of their origin (see node/signing). The store signs
+	// local writes itself: store.Options.Sign.
+	RequireSigned bool
 	// Admission limits who syncs with this node beyond the network key;
 	// nil admits every group member. A relay admits paired devices only.
 	Admission Admission
@@ -176,8 +181,11 @@ func (n *Node) start(cfg Config) error {
 		antientropy.Store
 	} = n.store
 	check := func(crdt.Record) error { return nil }
-	if cfg.Admission != nil || cfg.RequireSealed {
+	if cfg.Admission != nil || cfg.RequireSealed || cfg.RequireSigned {
 		cs := checkedStore{Store: n.store, admit: n.admit, sealed: cfg.RequireSealed}
+		if cfg.RequireSigned {
+			cs.verifier = signing.NewVerifier()
+		}
 		replica, check = cs, cs.check
 	}
 	n.ae = antientropy.New(n.host, antientropy.Config{
@@ -403,10 +411,9 @@ func (n *Node) Put(ctx context.Context, ns, key string, value []byte) (crdt.Vers
 func (n *Node) WriteAll(ctx context.Context, ws []store.Write) ([]store.WriteResult, error) {
 	res, err := n.writeChecked(ctx, ws)
 	var applied []crdt.Record
-	for i, r := range res {
+	for _, r := range res {
 		if r.Applied {
-			w := ws[i]
-			applied = append(applied, crdt.Record{NS: w.NS, Key: w.Key, Value: w.Value, Deleted: w.Deleted, Version: r.Version})
+			applied = append(applied, r.Record)
 		}
 	}
 	if len(applied) > 0 {
@@ -447,12 +454,12 @@ func (n *Node) writeChecked(ctx context.Context, ws []store.Write) ([]store.Writ
 
 // Delete writes a tombstone locally and gossips it once durable.
 func (n *Node) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
-	v, err := n.store.Delete(ctx, ns, key)
+	rec, err := n.store.DeleteRecord(ctx, ns, key)
 	if err != nil {
-		return v, err
+		return rec.Version, err
 	}
-	n.gossip.Publish(crdt.Record{NS: ns, Key: key, Deleted: true, Version: v})
-	return v, nil
+	n.gossip.Publish(rec)
+	return rec.Version, nil
 }
 
 // Head returns the feed position of the latest local change.

@@ -40,10 +40,10 @@ type op struct {
 	clearRestored bool
 
 	// results, valid once done is closed
-	version crdt.Version
-	result  ApplyResult
-	err     error
-	done    chan struct{}
+	stored crdt.Record // a local write as installed
+	result ApplyResult
+	err    error
+	done   chan struct{}
 }
 
 // cost estimates what o adds to a commit; self is the local origin.
@@ -121,8 +121,14 @@ func (s *Store) PutRecord(ctx context.Context, ns, key string, value []byte) (cr
 // replica has never seen still writes the tombstone, since another replica
 // may hold the record.
 func (s *Store) Delete(ctx context.Context, ns, key string) (crdt.Version, error) {
-	rec, err := s.write(ctx, &op{local: true, ns: ns, key: key, deleted: true})
+	rec, err := s.DeleteRecord(ctx, ns, key)
 	return rec.Version, err
+}
+
+// DeleteRecord is Delete returning the tombstone as stored (signed, if the
+// store signs): what a node gossips.
+func (s *Store) DeleteRecord(ctx context.Context, ns, key string) (crdt.Record, error) {
+	return s.write(ctx, &op{local: true, ns: ns, key: key, deleted: true})
 }
 
 func (s *Store) write(ctx context.Context, o *op) (crdt.Record, error) {
@@ -135,7 +141,7 @@ func (s *Store) write(ctx context.Context, o *op) (crdt.Record, error) {
 	if err := s.submit(ctx, o); err != nil {
 		return crdt.Record{}, err
 	}
-	return crdt.Record{NS: o.ns, Key: o.key, Value: o.value, Deleted: o.deleted, Version: o.version}, nil
+	return o.stored, nil
 }
 
 // Apply merges records received from peers and returns once the changes are
@@ -299,12 +305,13 @@ func (s *Store) tryCommit(batch []*op) error {
 		clock:    s.clock,
 		origin:   s.origin,
 		seal:     s.seal,
+		sign:     s.sign,
 		maxEntry: s.limits.maxEntry,
 		touched:  map[crdt.NodeID]struct{}{},
 	}
 	changed, cleared := false, false
 	for _, o := range batch {
-		o.err, o.version, o.result, o.dropped = nil, crdt.Version{}, ApplyResult{}, 0
+		o.err, o.stored, o.result, o.dropped = nil, crdt.Record{}, ApplyResult{}, 0
 		clear(o.wres)
 		switch {
 		case o.join != nil:
@@ -337,7 +344,7 @@ func (s *Store) tryCommit(batch []*op) error {
 				o.err = err
 				continue
 			}
-			v, stored, err := m.local(o.ns, o.key, o.value, o.deleted)
+			rec, err := m.local(o.ns, o.key, o.value, o.deleted)
 			if errors.Is(err, errSeal) {
 				o.err = err
 				continue
@@ -345,7 +352,7 @@ func (s *Store) tryCommit(batch []*op) error {
 			if err != nil {
 				return err
 			}
-			o.version, o.value = v, stored
+			o.stored = rec
 			changed = true
 		default:
 			res, err := m.remote(o.recs)

@@ -18,6 +18,7 @@ type merger struct {
 	clock    *crdt.Clock
 	origin   crdt.NodeID
 	seal     func(ns, key string, v crdt.Version, value []byte) ([]byte, error)
+	sign     func(crdt.Record) ([]byte, error)
 	maxEntry int                      // largest stored record; 0 means no limit
 	touched  map[crdt.NodeID]struct{} // origins whose vector entry may have moved
 }
@@ -46,14 +47,14 @@ func (m *merger) fits(rec crdt.Record) error {
 // errSeal marks a failure of the seal function: the write's alone.
 var errSeal = errors.New("store: sealing the value failed")
 
-// local stamps and installs a write made on this node, sealing its value if
-// the store seals, and returns its version and the value as stored. It
+// local stamps and installs a write made on this node, sealing its value
+// and signing it if the store does, and returns the record as stored. It
 // always wins: the clock has absorbed every stamp already stored, so Now()
 // exceeds them all.
-func (m *merger) local(ns, key string, value []byte, deleted bool) (crdt.Version, []byte, error) {
+func (m *merger) local(ns, key string, value []byte, deleted bool) (crdt.Record, error) {
 	cur, err := m.get(ns, key)
 	if err != nil {
-		return crdt.Version{}, nil, err
+		return crdt.Record{}, err
 	}
 	rec := crdt.Record{NS: ns, Key: key, Value: value, Deleted: deleted, Version: crdt.Version{
 		HLC:    m.clock.Now(),
@@ -62,15 +63,31 @@ func (m *merger) local(ns, key string, value []byte, deleted bool) (crdt.Version
 	}}
 	if m.seal != nil && !deleted {
 		if rec.Value, err = m.seal(ns, key, rec.Version, value); err != nil {
-			return crdt.Version{}, nil, fmt.Errorf("%w: %w", errSeal, err)
+			return crdt.Record{}, fmt.Errorf("%w: %w", errSeal, err)
 		}
+	}
+	if err := m.signRecord(&rec); err != nil {
+		return crdt.Record{}, err
 	}
 	m.st.selfSeq++
 	if err := m.install(rec, cur); err != nil {
-		return crdt.Version{}, nil, err
+		return crdt.Record{}, err
 	}
 	m.observe(rec.Version)
-	return rec.Version, rec.Value, nil
+	return rec, nil
+}
+
+// signRecord sets rec's signature if the store signs local writes.
+func (m *merger) signRecord(rec *crdt.Record) error {
+	if m.sign == nil {
+		return nil
+	}
+	sig, err := m.sign(*rec)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errSeal, err)
+	}
+	rec.Sig = sig
+	return nil
 }
 
 // remote merges records from peers.

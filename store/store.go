@@ -54,6 +54,9 @@ type Options struct {
 	// result at most seal.SealedSize of its input. Remote records and
 	// WriteAll are stored as they come.
 	Seal func(ns, key string, v crdt.Version, value []byte) ([]byte, error)
+	// Sign, if set, signs every local write (WriteAll's too) once sealed:
+	// a node signs with its identity key (see node/signing).
+	Sign func(crdt.Record) ([]byte, error)
 	// Logger receives store events; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -64,6 +67,7 @@ type Store struct {
 	db     *badger.DB
 	origin crdt.NodeID
 	seal   func(ns, key string, v crdt.Version, value []byte) ([]byte, error)
+	sign   func(crdt.Record) ([]byte, error)
 	clock  *crdt.Clock
 	log    *slog.Logger
 	limits txnLimits
@@ -119,6 +123,7 @@ func Open(opts Options) (*Store, error) {
 		db:        db,
 		origin:    opts.Origin,
 		seal:      opts.Seal,
+		sign:      opts.Sign,
 		clock:     crdt.NewClock(opts.Clock, opts.MaxSkew, hlc),
 		log:       log,
 		limits:    newTxnLimits(db, bo),

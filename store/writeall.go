@@ -32,6 +32,9 @@ type WriteResult struct {
 	// Applied reports that the write installed a new version; false for a
 	// no-op or a rejection.
 	Applied bool
+	// Record is the record installed, signed if the store signs; set only
+	// when Applied. It is what a node gossips.
+	Record crdt.Record
 	// Err is a rejection of this write alone: it wraps crdt.ErrInvalid,
 	// crdt.ErrClockSkew or ErrSuperseded.
 	Err error
@@ -136,9 +139,12 @@ func (m *merger) write(w Write) (WriteResult, error) {
 	if cur != nil && !crdt.Supersedes(rec, cur.rec) {
 		return WriteResult{Version: cur.rec.Version, Err: fmt.Errorf("%w: stored %v", ErrSuperseded, cur.rec.Version)}, nil
 	}
+	if err := m.signRecord(&rec); err != nil {
+		return WriteResult{}, err
+	}
 	if err := m.install(rec, cur); err != nil {
 		return WriteResult{}, err
 	}
 	m.observe(rec.Version)
-	return WriteResult{Version: rec.Version, Applied: true}, nil
+	return WriteResult{Version: rec.Version, Applied: true, Record: rec}, nil
 }
