@@ -161,10 +161,14 @@ func TestWatch(t *testing.T) {
 
 	errDone := errors.New("seen enough")
 	var got []api.Change
+	first := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
 		done <- c.Watch(ctx, "tasks", head.Cursor, func(ch api.Change) error {
 			got = append(got, ch)
+			if len(got) == 1 {
+				close(first)
+			}
 			if len(got) == 2 {
 				return errDone
 			}
@@ -173,6 +177,14 @@ func TestWatch(t *testing.T) {
 	}()
 	c.Put(ctx, "notes", "skip", json.RawMessage(`1`))
 	c.Put(ctx, "tasks", "x/y", json.RawMessage(`{"v":"<b>"}`))
+	// The feed keeps each key's latest change only, so the delete waits until
+	// the stream has delivered the put; otherwise a slow start would see one
+	// event.
+	select {
+	case <-first:
+	case err := <-done:
+		t.Fatalf("watch ended before the first event: %v", err)
+	}
 	c.Delete(ctx, "tasks", "x/y")
 	if err := <-done; !errors.Is(err, errDone) {
 		t.Fatalf("watch returned %v", err)
