@@ -50,7 +50,7 @@ const (
 
 // benchTimeout bounds every other wait of these benchmarks: readiness,
 // writes, catch-up. Hitting it fails the benchmark.
-const benchTimeout = time.Minute
+const benchTimeout = 2 * time.Minute
 
 // benchValue is a record of typical size for a task list.
 var benchValue = []byte(`{"title":"buy milk and bread on the way home","done":false,"tags":["home","errand"],"due":"2025-06-15"}`)
@@ -71,7 +71,8 @@ const mib = 1 << 20
 // the hub was tried as a propagation baseline and dropped: with anti-entropy
 // timers off, GossipSub through one hub forwards only to that hub's mesh of
 // at most a dozen peers, so most devices never converge and there is no
-// figure to compare with.)
+// figure to compare with. The relay has the same limit: warmup-ms shows
+// it.)
 //
 // The relay runs with its default anti-entropy timer, as shipped: it pulls
 // from a paired device only at pairing, on a gap, and on that timer, so
@@ -91,7 +92,8 @@ func BenchmarkRelayFanIn50(b *testing.B) {
 type fanInFigures struct {
 	mem                        memFigures
 	relayHeap                  uint64
-	write, total, p50, max     time.Duration
+	warmUp, write, total       time.Duration
+	p50, max                   time.Duration
 	unconverged                int
 	messages, bytes, aeRecords uint64
 	devicePeers                float64
@@ -105,6 +107,7 @@ func benchFanIn(b *testing.B) {
 		b.StartTimer()
 		sum.mem = sum.mem.plus(f.mem)
 		sum.relayHeap += f.relayHeap
+		sum.warmUp += f.warmUp
 		sum.write += f.write
 		sum.total += f.total
 		sum.p50 += f.p50
@@ -120,6 +123,7 @@ func benchFanIn(b *testing.B) {
 	b.ReportMetric(msPer(sum.max, b.N), "converge-max-ms")
 	b.ReportMetric(msPer(sum.write, b.N), "write-ms")
 	b.ReportMetric(msPer(sum.total, b.N), "total-ms")
+	b.ReportMetric(msPer(sum.warmUp, b.N), "warmup-ms")
 	b.ReportMetric(float64(sum.unconverged)/n, "unconverged")
 	sum.mem.report(b)
 	b.ReportMetric(float64(sum.relayHeap)/mib/n, "relay-heap-MiB")
@@ -146,8 +150,8 @@ func fanInRound(b *testing.B) fanInFigures {
 	var f fanInFigures
 	heap0 := liveHeap()
 	r := startRelay(b, secret, relay.Options{})
-	f.relayHeap = liveHeap() - min(heap0, liveHeap())
-	hub := r.Node()
+	heap1 := liveHeap()
+	f.relayHeap = heap1 - min(heap0, heap1)
 	devices := make([]*node.Node, fanInDevices)
 	for i := range devices {
 		tok, err := r.Registry().Create(fmt.Sprintf("device-%02d", i))
@@ -156,18 +160,22 @@ func fanInRound(b *testing.B) fanInFigures {
 		}
 		devices[i] = startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: tok})
 	}
-	all := append(slices.Clip(devices), hub)
+	all := append(slices.Clip(devices), r.Node())
 	defer closeAll(b, all)
 
 	// Warm up: one write per device, which every node must hold before the
 	// timed writes, so that pairing, connections and gossip meshes are in
-	// place and the figure is propagation alone.
-	if _, err := writeEach(devices, "warmup", 1); err != nil {
+	// place and the figure is propagation alone. How long that takes is
+	// reported too: it is how long 50 writes take to reach everyone.
+	warm, err := writeEach(devices, "warmup", 1)
+	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := holdAll(all, fanInDevices, benchTimeout); err != nil {
+	at, err := holdAll(all, fanInDevices, benchTimeout)
+	if err != nil {
 		b.Fatalf("warm-up: %v", err)
 	}
+	f.warmUp = slices.MaxFunc(at, time.Time.Compare).Sub(warm)
 
 	before := sumStats(all)
 	f.mem.before(b)
@@ -177,7 +185,7 @@ func fanInRound(b *testing.B) fanInFigures {
 	if err != nil {
 		b.Fatal(err)
 	}
-	at, err := holdAll(devices, fanInDevices*(1+fanInWrites), fanInWait)
+	at, err = holdAll(devices, fanInDevices*(1+fanInWrites), fanInWait)
 	b.StopTimer()
 	if err != nil {
 		b.Logf("convergence: %v", err)
@@ -437,11 +445,13 @@ func rss(tb testing.TB) uint64 {
 
 // BenchmarkRelayHTTPSync measures records/s pushed through a running
 // relay's POST /v1/sync in batches of httpBatch, over loopback HTTP with a
-// real token: authentication, the durable write, the registry's ack of the
-// client's cursor and the gossip publish to a paired device all count.
-// "direct" is the baseline in the same run: store.WriteAll on a durable
-// store of the relay's options, with the same batches. The issue asks for
-// 5,000 records/s at least.
+// real token: authentication, the durable (and signed) write, the
+// registry's ack of the client's cursor and the gossip publish all count.
+// "relay" publishes to no one; "relay+device" has a paired device receive
+// every record by gossip, on the same two cores, and reports how long after
+// the last response it held them all. "direct" is the baseline in the same
+// run: store.WriteAll on a durable store with default options, the same
+// batches. The issue asks for 5,000 records/s at least.
 func BenchmarkRelayHTTPSync(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		st, err := store.Open(store.Options{Dir: b.TempDir(), Origin: "bench-relay", Logger: slog.New(slog.DiscardHandler)})
@@ -464,50 +474,59 @@ func BenchmarkRelayHTTPSync(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N*httpBatches*httpBatch)/b.Elapsed().Seconds(), "records/s")
 	})
-	b.Run("relay", func(b *testing.B) {
-		secret, err := group.NewSecret()
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := startRelay(b, secret, relay.Options{HTTP: "127.0.0.1:0"})
-		tok, err := r.Registry().Create("thin")
-		if err != nil {
-			b.Fatal(err)
-		}
+	b.Run("relay", func(b *testing.B) { benchHTTPRelay(b, false) })
+	b.Run("relay+device", func(b *testing.B) { benchHTTPRelay(b, true) })
+}
+
+func benchHTTPRelay(b *testing.B, withDevice bool) {
+	secret, err := group.NewSecret()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := startRelay(b, secret, relay.Options{HTTP: "127.0.0.1:0"})
+	tok, err := r.Registry().Create("thin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &syncClient{url: "http://" + r.HTTPAddr() + httpsync.SyncPath, token: tok, http: &http.Client{Timeout: benchTimeout}}
+	b.Cleanup(c.http.CloseIdleConnections)
+	// Warm up: the token is verified once, as for any returning client,
+	// and the device, if any, holds a thin client's write, so pairing and
+	// gossip are in place.
+	since := c.push(b, 0, []httpsync.Push{{NS: "open/warmup", Key: "thin", Value: benchValue}})
+	var device *node.Node
+	if withDevice {
 		devTok, err := r.Registry().Create("device")
 		if err != nil {
 			b.Fatal(err)
 		}
-		device := startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: devTok})
-		c := &syncClient{url: "http://" + r.HTTPAddr() + httpsync.SyncPath, token: tok, http: &http.Client{Timeout: benchTimeout}}
-		b.Cleanup(c.http.CloseIdleConnections)
-
-		// Warm up: the device holds a thin client's write, so pairing and
-		// gossip are in place, and the token has been verified once.
-		since := c.push(b, 0, []httpsync.Push{{NS: "open/warmup", Key: "thin", Value: benchValue}})
+		device = startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: devTok})
 		if _, err := holdAll([]*node.Node{device}, 1, benchTimeout); err != nil {
 			b.Fatalf("warm-up: %v", err)
 		}
+	}
 
-		req := httpsync.SyncRequest{Changes: make([]httpsync.Push, httpBatch)}
-		b.ResetTimer()
-		for i := range b.N {
-			for k := range httpBatches {
-				for j := range req.Changes {
-					req.Changes[j] = httpsync.Push{NS: "open/tasks", Key: fmt.Sprintf("k%d-%d-%d", i, k, j), Value: benchValue}
-				}
-				since = c.push(b, since, req.Changes)
+	req := httpsync.SyncRequest{Changes: make([]httpsync.Push, httpBatch)}
+	b.ResetTimer()
+	for i := range b.N {
+		for k := range httpBatches {
+			for j := range req.Changes {
+				req.Changes[j] = httpsync.Push{NS: "open/tasks", Key: fmt.Sprintf("k%d-%d-%d", i, k, j), Value: benchValue}
 			}
+			since = c.push(b, since, req.Changes)
 		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.N*httpBatches*httpBatch)/b.Elapsed().Seconds(), "records/s")
-		pushed := time.Now()
-		at, err := holdAll([]*node.Node{device}, int64(1+b.N*httpBatches*httpBatch), benchTimeout)
-		if err != nil {
-			b.Fatalf("the paired device did not get every pushed record: %v", err)
-		}
-		b.ReportMetric(float64(at[0].Sub(pushed))/float64(time.Millisecond), "device-catchup-ms")
-	})
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*httpBatches*httpBatch)/b.Elapsed().Seconds(), "records/s")
+	if device == nil {
+		return
+	}
+	pushed := time.Now()
+	at, err := holdAll([]*node.Node{device}, int64(1+b.N*httpBatches*httpBatch), benchTimeout)
+	if err != nil {
+		b.Fatalf("the paired device did not get every pushed record: %v", err)
+	}
+	b.ReportMetric(float64(at[0].Sub(pushed))/float64(time.Millisecond), "device-catchup-ms")
 }
 
 // syncClient is a thin client of a relay's HTTP sync.
