@@ -91,7 +91,9 @@ func TestFrontierObserveResults(t *testing.T) {
 }
 
 // TestFrontierSeen checks Seen against the set of observed writes, in any
-// order: a seq is seen once it was observed or the vector covers it.
+// order: a seq is seen once it was observed or the vector covers it. Held,
+// what a peer is told it need not resend, is exactly what is seen above the
+// vector.
 func TestFrontierSeen(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		obs := genObservations().Draw(t, "observations")
@@ -102,13 +104,20 @@ func TestFrontierSeen(t *testing.T) {
 			seen[o] = true
 		}
 		v := f.Vector()
+		held := f.Held(1 << 20)
 		for _, id := range testOrigins {
 			for seq := uint64(1); seq <= 32; seq++ {
 				want := seen[observation{id, seq}] || seq <= v[id]
 				if got := f.Seen(id, seq); got != want {
 					t.Fatalf("Seen(%s, %d) = %v, want %v (vector %v)", id, seq, got, want, v)
 				}
+				if got := held.Has(id, seq); got != (want && seq > v[id]) {
+					t.Fatalf("Held.Has(%s, %d) = %v, vector %v, seen %v", id, seq, got, v, want)
+				}
 			}
+		}
+		if (held == nil) == f.Gaps() {
+			t.Fatalf("Held() = %v with Gaps() = %v", held, f.Gaps())
 		}
 	})
 }

@@ -369,7 +369,7 @@ func (s *Store) tryCommit(batch []*op) error {
 		return nil
 	}
 	w.vector = s.frontier.Vector()
-	w.gaps = s.frontier.Gaps()
+	w.held = s.frontier.Held(maxHeldRuns)
 	if err := writeMeta(txn, w, m.touched, s.clock.Last()); err != nil {
 		return err
 	}

@@ -23,9 +23,10 @@ type state struct {
 	// exceed the frontier after a restore from an old backup; local writes
 	// continue above it so no (origin, seq) is ever reused.
 	selfSeq uint64
-	// gaps reports writes held beyond a missing seq of some origin. It is
-	// not persisted: a restart forgets them and anti-entropy resends.
-	gaps bool
+	// held are the writes held beyond a missing seq of some origin, nil if
+	// none. They are not persisted: a restart forgets them and
+	// anti-entropy resends.
+	held crdt.Held
 	// restored is set while the store, restored from a backup, refuses
 	// local writes; persisted as the presence of metaRestored.
 	restored bool

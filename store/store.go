@@ -200,7 +200,20 @@ func (s *Store) Vector() crdt.Vector {
 func (s *Store) Gaps() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.committed.gaps
+	return s.committed.held != nil
+}
+
+// maxHeldRuns bounds the runs Held reports, so that its copy on every
+// commit, and the anti-entropy request that carries it, stay small.
+const maxHeldRuns = 1024
+
+// Held returns the committed writes held beyond gaps (see crdt.Held), at
+// most maxHeldRuns runs; nil if there are none. The caller must not modify
+// it.
+func (s *Store) Held() crdt.Held {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.committed.held
 }
 
 // Digest returns the state digest of committed records.

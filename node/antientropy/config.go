@@ -25,6 +25,9 @@ type Store interface {
 	Join(ctx context.Context, v crdt.Vector) error
 	// Vector returns the replica's current contiguous vector.
 	Vector() crdt.Vector
+	// Held returns the writes the replica holds beyond gaps in its
+	// vector, which a responder need not send again.
+	Held() crdt.Held
 }
 
 var _ Store = (*store.Store)(nil)

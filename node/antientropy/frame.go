@@ -25,6 +25,9 @@ const (
 	frameDone frameType = 3
 	// frameError carries a code byte and a short message.
 	frameError frameType = 4
+	// frameHeld, optional after frameVector, carries the runs of writes
+	// the initiator holds above its vector (see appendHeld).
+	frameHeld frameType = 5
 )
 
 func (t frameType) String() string {
@@ -37,6 +40,8 @@ func (t frameType) String() string {
 		return "done"
 	case frameError:
 		return "error"
+	case frameHeld:
+		return "held"
 	}
 	return fmt.Sprintf("type-%d", byte(t))
 }
@@ -63,7 +68,7 @@ const (
 // -1 for an unknown type.
 func maxPayload(t frameType) int {
 	switch t {
-	case frameVector, frameDone, frameBatch:
+	case frameVector, frameDone, frameBatch, frameHeld:
 		return MaxFrameSize
 	case frameError:
 		return 1 + maxErrorMsg

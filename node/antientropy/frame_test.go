@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,6 +59,49 @@ func TestDecodeVectorRejects(t *testing.T) {
 	for name, b := range cases {
 		if v, err := decodeVector(b); !errors.Is(err, crdt.ErrCorrupt) {
 			t.Errorf("%s: got %v, %v; want ErrCorrupt", name, v, err)
+		}
+	}
+}
+
+func TestHeldRoundTrip(t *testing.T) {
+	h := crdt.Held{"a": {{Lo: 3, Hi: 4}, {Lo: 9, Hi: 9}}, "b": {{Lo: 1 << 40, Hi: 1<<40 + 7}}}
+	if got, err := decodeHeld(appendHeld(nil, h)); err != nil || !reflect.DeepEqual(got, h) {
+		t.Errorf("round trip: %v, %v", got, err)
+	}
+	// Past MaxHeldRuns the runs are cut, and what is sent still decodes.
+	many := crdt.Held{}
+	for i := range 3 {
+		for j := range MaxHeldRuns / 2 {
+			id := crdt.NodeID(fmt.Sprintf("o%d", i))
+			many[id] = append(many[id], crdt.Span{Lo: uint64(2*j + 1), Hi: uint64(2*j + 1)})
+		}
+	}
+	got, err := decodeHeld(appendHeld(nil, many))
+	runs := 0
+	for _, r := range got {
+		runs += len(r)
+	}
+	if err != nil || runs != MaxHeldRuns {
+		t.Errorf("cut held: %d runs, %v; want %d", runs, err, MaxHeldRuns)
+	}
+}
+
+func TestDecodeHeldRejects(t *testing.T) {
+	cases := map[string][]byte{
+		"empty payload":    nil,
+		"duplicate origin": {2, 1, 'a', 1, 1, 0, 1, 'a', 1, 5, 0},
+		"empty origin":     {1, 0, 1, 1, 0},
+		"no runs":          {1, 1, 'a', 0},
+		"zero seq":         {1, 1, 'a', 1, 0, 0},
+		"overlapping runs": {1, 1, 'a', 2, 1, 3, 0, 0},
+		"seq overflow":     append([]byte{1, 1, 'a', 1}, append(binary.AppendUvarint(nil, math.MaxUint64), 1)...),
+		"runs beyond data": {1, 1, 'a', 9, 1, 0},
+		"too many origins": binary.AppendUvarint(nil, MaxHeldRuns+1),
+		"trailing bytes":   {1, 1, 'a', 1, 1, 0, 7},
+	}
+	for name, b := range cases {
+		if h, err := decodeHeld(b); !errors.Is(err, crdt.ErrCorrupt) {
+			t.Errorf("%s: got %v, %v; want ErrCorrupt", name, h, err)
 		}
 	}
 }
@@ -147,6 +192,7 @@ func FuzzDecodeFrame(f *testing.F) {
 	f.Add(frame(frameVector, appendVector(nil, crdt.Vector{"a": 1, "b": 300})))
 	f.Add(batchFrame(genRecords("origin-f", 1, 2, 16)...))
 	f.Add(frame(frameError, appendError(nil, codeBusy, "busy")))
+	f.Add(frame(frameHeld, appendHeld(nil, crdt.Held{"a": {{Lo: 3, Hi: 4}, {Lo: 9, Hi: 9}}})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		typ, payload, err := readFrame(bufio.NewReader(bytes.NewReader(data)), nil)
 		if err != nil {
@@ -182,6 +228,16 @@ func FuzzDecodeFrame(f *testing.F) {
 		case frameError:
 			if _, err := decodeError(payload); err != nil {
 				mustCorrupt(t, err)
+			}
+		case frameHeld:
+			h, err := decodeHeld(payload)
+			if err != nil {
+				mustCorrupt(t, err)
+				return
+			}
+			again, err := decodeHeld(appendHeld(nil, h))
+			if err != nil || !reflect.DeepEqual(again, h) {
+				t.Fatalf("held %v re-decoded as %v, %v", h, again, err)
 			}
 		}
 	})

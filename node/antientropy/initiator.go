@@ -45,6 +45,11 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 	if err := c.write(frameVector, have); err != nil {
 		return res, fmt.Errorf("antientropy send vector: %w", err)
 	}
+	if held := s.cfg.Store.Held(); len(held) > 0 {
+		if err := c.write(frameHeld, appendHeld(nil, held)); err != nil {
+			return res, fmt.Errorf("antientropy send held: %w", err)
+		}
+	}
 	if err := str.CloseWrite(); err != nil {
 		return res, fmt.Errorf("antientropy send vector: %w", err)
 	}

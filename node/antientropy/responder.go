@@ -46,10 +46,11 @@ func (s *Service) handle(str network.Stream) {
 	_ = str.Close()
 }
 
-// serve reads the initiator's vector and streams every record above it from
-// one snapshot, then that snapshot's vector. It returns the records sent.
+// serve reads the initiator's vector and held runs, and streams every
+// record above the vector and not held from one snapshot, then that
+// snapshot's vector. It returns the records sent.
 func (s *Service) serve(p peer.ID, c *conn) (int, error) {
-	have, err := s.readRequest(p, c)
+	have, held, err := s.readRequest(p, c)
 	if err != nil {
 		if errors.Is(err, crdt.ErrCorrupt) {
 			_ = c.write(frameError, appendError(nil, codeBadRequest, err.Error()))
@@ -69,7 +70,13 @@ func (s *Service) serve(p peer.ID, c *conn) (int, error) {
 		return 0, fmt.Errorf("antientropy serve: %w", err)
 	}
 	b := batcher{c: c, maxRecords: s.cfg.MaxBatchRecords, maxBytes: s.cfg.MaxBatchBytes}
-	if err := sn.Above(have, b.add); err != nil {
+	send := func(r crdt.Record) error {
+		if held.Has(r.Version.Origin, r.Version.Seq) {
+			return nil
+		}
+		return b.add(r)
+	}
+	if err := sn.Above(have, send); err != nil {
 		if !errors.Is(err, errSend) {
 			_ = c.write(frameError, appendError(nil, codeInternal, "snapshot read failed"))
 		}
@@ -84,8 +91,9 @@ func (s *Service) serve(p peer.ID, c *conn) (int, error) {
 	return b.sent, nil
 }
 
-// readRequest reads the initiator's vector, reporting a malformed one.
-func (s *Service) readRequest(p peer.ID, c *conn) (crdt.Vector, error) {
+// readRequest reads the initiator's vector and, if it sent them, its held
+// runs, reporting a malformed request.
+func (s *Service) readRequest(p peer.ID, c *conn) (crdt.Vector, crdt.Held, error) {
 	t, payload, err := c.read()
 	if errors.Is(err, io.EOF) {
 		err = corrupt("stream ended before vector")
@@ -94,13 +102,29 @@ func (s *Service) readRequest(p peer.ID, c *conn) (crdt.Vector, error) {
 		err = corrupt("unexpected %s frame", t)
 	}
 	if err != nil {
-		return nil, s.peerError(p, "request", err)
+		return nil, nil, s.peerError(p, "request", err)
 	}
 	have, err := decodeVector(payload)
 	if err != nil {
-		return nil, s.peerError(p, "request", err)
+		return nil, nil, s.peerError(p, "request", err)
 	}
-	return have, nil
+	// The initiator closes its side after the request, so the next read
+	// is the held frame or the end.
+	t, payload, err = c.read()
+	switch {
+	case errors.Is(err, io.EOF):
+		return have, nil, nil
+	case err == nil && t != frameHeld:
+		err = corrupt("unexpected %s frame", t)
+	}
+	if err != nil {
+		return nil, nil, s.peerError(p, "request", err)
+	}
+	held, err := decodeHeld(payload)
+	if err != nil {
+		return nil, nil, s.peerError(p, "request", err)
+	}
+	return have, held, nil
 }
 
 // errSend marks a failure to write to the initiator, after which no error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -262,4 +263,25 @@ func TestCallerCancelStopsSession(t *testing.T) {
 		res, err := dst.svc.Sync(context.Background(), src.h.ID())
 		return err == nil && res.RecordsApplied == 10
 	})
+}
+
+// TestHeldWritesAreNotResent: a replica that got an origin's later writes
+// before its earlier ones (gossip out of order) has a vector stuck below
+// the gap. A pull costs only the missing writes, not everything above that
+// vector, and closes the gap.
+func TestHeldWritesAreNotResent(t *testing.T) {
+	src, dst := mustPair(t)
+	recs := genRecords("origin-g", 1, 100, 16)
+	mustApply(t, src.st, recs)
+	// dst holds 1-10, 21-60 and 81-100: two gaps.
+	mustApply(t, dst.st, slices.Concat(recs[:10], recs[20:60], recs[80:]))
+
+	res := mustSync(t, dst, src.h.ID())
+	if res.RecordsReceived != 30 || res.RecordsApplied != 30 {
+		t.Errorf("received %d, applied %d; want only the 30 missing", res.RecordsReceived, res.RecordsApplied)
+	}
+	if dst.st.Gaps() || dst.st.Vector()["origin-g"] != 100 {
+		t.Errorf("after the pull: gaps %v, vector %v", dst.st.Gaps(), dst.st.Vector())
+	}
+	assertConverged(t, src, dst)
 }
