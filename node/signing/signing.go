@@ -39,29 +39,45 @@ func Signer(key crypto.PrivKey) func(crdt.Record) ([]byte, error) {
 // maxKeys bounds the public keys a Verifier remembers.
 const maxKeys = 4096
 
-// Verifier checks record signatures, remembering origins' public keys. It
-// is safe for concurrent use.
+// Verifier checks record signatures, remembering origins' public keys and
+// the signatures it verified lately. It is safe for concurrent use.
 type Verifier struct {
-	mu   sync.Mutex
-	keys map[crdt.NodeID]crypto.PubKey
+	mu       sync.Mutex
+	keys     map[crdt.NodeID]crypto.PubKey
+	verified verifiedSet
 }
 
 // NewVerifier returns an empty Verifier.
 func NewVerifier() *Verifier { return &Verifier{keys: map[crdt.NodeID]crypto.PubKey{}} }
 
-// Verify reports whether r carries a valid signature of its origin.
-func (v *Verifier) Verify(r crdt.Record) error {
+// Present reports whether r carries a signature at all, for a record whose
+// origin is proven otherwise: see node's use for gossip.
+func Present(r crdt.Record) error {
 	if len(r.Sig) == 0 {
 		return fmt.Errorf("%s/%s by %s: %w", r.NS, r.Key, r.Version.Origin, ErrUnsigned)
+	}
+	return nil
+}
+
+// Verify reports whether r carries a valid signature of its origin.
+func (v *Verifier) Verify(r crdt.Record) error {
+	if err := Present(r); err != nil {
+		return err
+	}
+	signed := crdt.SigningBytes(r)
+	d := verifiedDigest(signed, r.Sig)
+	if v.verified.has(d) {
+		return nil
 	}
 	pub, err := v.key(r.Version.Origin)
 	if err != nil {
 		return fmt.Errorf("%s/%s: %w: %w", r.NS, r.Key, ErrForged, err)
 	}
-	ok, err := pub.Verify(crdt.SigningBytes(r), r.Sig)
+	ok, err := pub.Verify(signed, r.Sig)
 	if err != nil || !ok {
 		return fmt.Errorf("%s/%s by %s: %w", r.NS, r.Key, r.Version.Origin, ErrForged)
 	}
+	v.verified.add(d)
 	return nil
 }
 
