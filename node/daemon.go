@@ -67,8 +67,8 @@ type Options struct {
 	RelayInterval time.Duration
 	// SyncInterval is the mean anti-entropy period (see Config).
 	SyncInterval time.Duration
-	// Republish gossips what anti-entropy pulls (see Config); a relay does.
-	Republish bool
+	// Hub makes the node the group's hub (see Config); a relay is one.
+	Hub bool
 	// ScoreWhitelist exempts networks from gossip's same-IP penalty (see
 	// Config); for harnesses that run many nodes on one address.
 	ScoreWhitelist []*net.IPNet
@@ -190,7 +190,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		RequireSealed:  true,
 		RequireSigned:  true,
 		ScoreWhitelist: opts.ScoreWhitelist,
-		Republish:      opts.Republish,
+		Hub:            opts.Hub,
 		Admission:      opts.Admission,
 		Mounts:         opts.Mounts,
 		SyncInterval:   opts.SyncInterval,

@@ -61,10 +61,12 @@ type Config struct {
 	GossipOptions []pubsub.Option
 	// Relay, if set, keeps this device paired and in sync with a relay.
 	Relay *RelayLink
-	// Republish makes the node gossip what it pulls by anti-entropy, not
-	// only its own writes. A relay does: devices that reach only the relay
-	// would otherwise wait for their next pull to see each other's writes.
-	Republish bool
+	// Hub makes the node the group's hub, as a relay is: devices that
+	// reach only the relay would otherwise wait for their next pull to see
+	// each other's writes. A hub gossips what it pulls by anti-entropy, not
+	// only its own writes, and keeps every device in its gossip mesh (see
+	// gossip.Config.Hub).
+	Hub bool
 	// ValueKey, if set, opens sealed values on reads (a device). The store
 	// seals local writes itself: see SealWith.
 	ValueKey *seal.Key
@@ -176,23 +178,21 @@ func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
 
 func (n *Node) start(cfg Config) error {
 	var err error
-	var replica interface {
-		gossip.Store
-		antientropy.Store
-	} = n.store
-	check := func(crdt.Record) error { return nil }
+	var replica antientropy.Store = n.store
+	check := func(crdt.Record, peer.ID) error { return nil }
 	if cfg.Admission != nil || cfg.RequireSealed || cfg.RequireSigned {
 		cs := checkedStore{Store: n.store, admit: n.admit, sealed: cfg.RequireSealed}
 		if cfg.RequireSigned {
 			cs.verifier = signing.NewVerifier()
 		}
-		replica, check = cs, cs.check
+		replica = cs
+		check = func(r crdt.Record, publisher peer.ID) error { return cs.check(r, crdt.NodeID(publisher.String())) }
 	}
 	n.ae = antientropy.New(n.host, antientropy.Config{
 		Store: replica,
 		Admit: n.admit.AdmitPeer,
 		OnApplied: func(_ peer.ID, recs []crdt.Record) {
-			if cfg.Republish {
+			if cfg.Hub {
 				n.republish(recs)
 			}
 		},
@@ -201,11 +201,14 @@ func (n *Node) start(cfg Config) error {
 	})
 	n.gossip, err = gossip.New(n.ctx, n.host, gossip.Config{
 		Topic:          cfg.Network.Topic(),
-		Store:          replica,
+		Store:          n.store,
 		Admit:          n.admit.AdmitPeer,
 		Check:          check,
 		ScoreWhitelist: cfg.ScoreWhitelist,
+		Hub:            cfg.Hub,
+		Relay:          relayPeer(cfg.Relay),
 		OnGap:          n.onGap,
+		OnJoin:         n.onJoin,
 		OnReject:       n.rejected,
 		Logger:         cfg.Logger,
 		Options:        cfg.GossipOptions,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -127,12 +128,37 @@ func (n *Node) exchange(link RelayLink) error {
 		n.log.Warn("resynced with the relay after an absence past its horizon", "dropped", res.Dropped)
 	}
 	n.requestSync(link.Peer.ID, "relay")
-	for _, p := range res.Peers {
-		if n.host.Network().Connectedness(p) != network.Connected {
-			n.dialAsync(peer.AddrInfo{ID: p, Addrs: circuitAddrs(link.Peer)}, SourceRelay)
+	n.dialDevices(link.Peer, res.Peers)
+	return nil
+}
+
+// maxCircuitPeers is how many other devices a device keeps connections to
+// through the relay. A few keep the group syncing device to device, and
+// give hole punching its chance, should the relay go away; one to every
+// device would cost the relay a circuit per pair and add nothing, since
+// the relay already passes every write on to every device.
+const maxCircuitPeers = 8
+
+// dialDevices connects, through the relay's circuit, to devices the relay
+// reported, in random order so that devices spread their connections,
+// until this device has maxCircuitPeers device connections.
+func (n *Node) dialDevices(relay peer.AddrInfo, devices []peer.ID) {
+	net := n.host.Network()
+	have := 0
+	for _, p := range net.Peers() {
+		if p != relay.ID {
+			have++
 		}
 	}
-	return nil
+	for _, i := range rand.Perm(len(devices)) {
+		if have >= maxCircuitPeers {
+			return
+		}
+		if p := devices[i]; p != n.host.ID() && net.Connectedness(p) != network.Connected {
+			n.dialAsync(peer.AddrInfo{ID: p, Addrs: circuitAddrs(relay)}, SourceRelay)
+			have++
+		}
+	}
 }
 
 // reserve renews the circuit reservation on the relay when it is due, and
@@ -160,4 +186,12 @@ func circuitAddrs(relay peer.AddrInfo) []ma.Multiaddr {
 		out = append(out, a.Encapsulate(circuitPart))
 	}
 	return out
+}
+
+// relayPeer is link's relay, or empty without one.
+func relayPeer(link *RelayLink) peer.ID {
+	if link == nil {
+		return ""
+	}
+	return link.Peer.ID
 }

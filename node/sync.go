@@ -145,8 +145,21 @@ func (n *Node) pullDiffering() {
 	}
 }
 
-// connNotifee pulls from each peer as soon as the first connection to it
-// opens: a (re)connected peer is exactly the one most likely to differ.
+// onJoin pulls from a peer as soon as it subscribes to the group's topic: a
+// (re)connected peer is the one most likely to differ, and whatever it
+// wrote before it knew of us reached us by no gossip. Waiting for the
+// subscription rather than the connection means the pull's snapshot is
+// taken after every such write. A device's relay is the exception: it
+// wants the pairing exchange first, which pulls after.
+func (n *Node) onJoin(p peer.ID) {
+	if p == relayPeer(n.cfg.Relay) {
+		return
+	}
+	n.requestSync(p, "joined")
+}
+
+// connNotifee records each peer as the first connection to it opens, and
+// starts the relay exchange when that peer is the relay.
 type connNotifee struct{ n *Node }
 
 var _ network.Notifiee = connNotifee{}
@@ -159,21 +172,18 @@ func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 		return
 	}
 	c.n.peers.saw(p, SourceInbound)
-	if r := c.n.cfg.Relay; r != nil && p == r.Peer.ID {
-		// The relay first wants the pairing exchange; it pulls after.
+	if p == relayPeer(c.n.cfg.Relay) {
 		select {
 		case c.n.relayKick <- struct{}{}:
 		default:
 		}
-		return
 	}
-	c.n.requestSync(p, "connected")
 }
 
 // Disconnected wakes the relay link when the last connection to the relay
 // closes, so the device redials at once rather than at its next exchange.
 func (c connNotifee) Disconnected(net network.Network, conn network.Conn) {
-	if r := c.n.cfg.Relay; r != nil && conn.RemotePeer() == r.Peer.ID && len(net.ConnsToPeer(r.Peer.ID)) == 0 {
+	if p := relayPeer(c.n.cfg.Relay); p != "" && conn.RemotePeer() == p && len(net.ConnsToPeer(p)) == 0 {
 		select {
 		case c.n.relayKick <- struct{}{}:
 		default:

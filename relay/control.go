@@ -24,8 +24,9 @@ var errRateLimited = errors.New("too many failed attempts from this address; wai
 
 // handleControl serves one device exchange: pair if needed, record the
 // device's acknowledged vector, answer with the server sequence, the
-// collection vector and the reachable devices, and resync the device if it
-// was away past the horizon.
+// collection vector and the reachable devices, pull from the device if it
+// holds writes the relay lacks, and resync the device if it was away past
+// the horizon.
 func (r *Relay) handleControl(s network.Stream) {
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(controlTimeout))
@@ -60,8 +61,10 @@ func (r *Relay) handleControl(s network.Stream) {
 	if err := relaylink.Send(s, resp); err != nil {
 		return
 	}
-	if fresh {
-		// Pull what the device holds now that it may sync.
+	if fresh || !r.node.Store().Vector().Dominates(req.Ack) {
+		// Pull what the device holds that the relay lacks: all of it at
+		// pairing, and later whatever gossip failed to bring, now rather
+		// than at the relay's next timed round.
 		r.node.RequestSync(p)
 	}
 	if dev.Resync {

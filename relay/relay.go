@@ -186,7 +186,7 @@ func start(opts Options, public []ma.Multiaddr, httpLn net.Listener) (*Relay, er
 		API:            opts.API,
 		SyncInterval:   opts.SyncInterval,
 		ScoreWhitelist: opts.ScoreWhitelist,
-		Republish:      true,
+		Hub:            true,
 		Admission:      admission{reg: reg},
 		Gater:          gater{reg},
 		HostOptions:    hostOpts,

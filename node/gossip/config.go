@@ -62,22 +62,38 @@ type Config struct {
 	// gossip only from paired devices. Nil admits every peer.
 	Admit func(from peer.ID) bool
 	// Check, if set, vets each record beyond its validity: a message holding
-	// a record it refuses (by a revoked device, or a plaintext value where
-	// values are sealed) is rejected, so it is neither merged nor
-	// forwarded. Nil accepts every valid record.
-	Check func(crdt.Record) error
+	// a record it refuses (by a revoked device, a plaintext value where
+	// values are sealed, a forged signature) is rejected, so it is neither
+	// merged nor forwarded. publisher is the message's author, whose
+	// signature over the whole message GossipSub has checked (StrictSign).
+	// Nil accepts every valid record. Check is the only vetting: Store
+	// merges what passed it as it is.
+	Check func(r crdt.Record, publisher peer.ID) error
 	// OnGap, if set, is called when the replica has held some origin's
 	// writes beyond a missing seq for a moment (250 ms), so an
 	// anti-entropy pull is due, with the peer that delivered the message
 	// after which the gap opened. While the gap persists it is called again
 	// at most once per 250 ms, as messages keep arriving. It must not block.
 	OnGap func(from peer.ID)
+	// OnJoin, if set, is called when a peer subscribes to the topic. A
+	// write published before the publisher knew of the peer reached it by
+	// no gossip, so the node pulls from a newcomer then. It must not block.
+	OnJoin func(p peer.ID)
 	// OnReject, if set, is called for every message the validator rejects,
 	// with the peer that delivered it (the one GossipSub penalises), and for
 	// every record the store rejects. err wraps crdt.ErrCorrupt,
 	// crdt.ErrInvalid or crdt.ErrClockSkew. Validation runs on several
 	// goroutines, so it may be called concurrently; it must not block.
 	OnReject func(from peer.ID, err error)
+	// Hub keeps every subscribed peer in this node's mesh, not GossipSub's
+	// usual dozen: a relay is the one peer that every device reaches, so a
+	// write must go from it to all of them in one hop, not trickle through
+	// gossip rounds. Devices leave it off.
+	Hub bool
+	// Relay, if set, is the hub this device pairs with. The device scores
+	// it above every other peer, so that when its mesh is full it prunes
+	// another device, never the one peer that passes on every write.
+	Relay peer.ID
 	// Logger receives gossip events; nil means slog.Default().
 	Logger *slog.Logger
 	// Options are extra GossipSub options, applied after this package's own
@@ -103,10 +119,13 @@ func (c Config) withDefaults() (Config, error) {
 		c.Admit = func(peer.ID) bool { return true }
 	}
 	if c.Check == nil {
-		c.Check = func(crdt.Record) error { return nil }
+		c.Check = func(crdt.Record, peer.ID) error { return nil }
 	}
 	if c.OnGap == nil {
 		c.OnGap = func(peer.ID) {}
+	}
+	if c.OnJoin == nil {
+		c.OnJoin = func(peer.ID) {}
 	}
 	if c.OnReject == nil {
 		c.OnReject = func(peer.ID, error) {}

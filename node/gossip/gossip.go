@@ -34,6 +34,7 @@ type Gossip struct {
 	log   *slog.Logger
 	topic *pubsub.Topic
 	sub   *pubsub.Subscription
+	joins *pubsub.TopicEventHandler
 	queue *queue
 	inbox *inbox
 	stats counters
@@ -72,15 +73,16 @@ func New(ctx context.Context, h host.Host, cfg Config) (*Gossip, error) {
 		g.psCancel()
 		return nil, err
 	}
-	g.wg.Add(3)
+	g.wg.Add(4)
 	go g.publishLoop()
 	go g.readLoop()
 	go g.applyLoop()
+	go g.watchJoins()
 	return g, nil
 }
 
 func (g *Gossip) start(h host.Host) error {
-	params, thresholds := scoreParams(g.cfg.Topic, g.cfg.ScoreWhitelist)
+	params, thresholds := scoreParams(g.cfg.Topic, g.cfg.ScoreWhitelist, g.cfg.Relay)
 	opts := append([]pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithMaxMessageSize(2 * g.cfg.MaxMessageBytes),
@@ -94,6 +96,9 @@ func (g *Gossip) start(h host.Host) error {
 		pubsub.WithPeerOutboundQueueSize(outboundQueueLen),
 		pubsub.WithLogger(g.cfg.Logger.With("component", "pubsub")),
 	}, g.cfg.Options...)
+	if g.cfg.Hub {
+		opts = append(opts, pubsub.WithGossipSubParams(hubParams()))
+	}
 	ps, err := pubsub.NewGossipSub(g.psCtx, h, opts...)
 	if err != nil {
 		return fmt.Errorf("gossip start: %w", err)
@@ -106,6 +111,9 @@ func (g *Gossip) start(h host.Host) error {
 	}
 	if g.topic, err = ps.Join(g.cfg.Topic); err != nil {
 		return fmt.Errorf("gossip join: %w", err)
+	}
+	if g.joins, err = g.topic.EventHandler(); err != nil {
+		return fmt.Errorf("gossip join events: %w", err)
 	}
 	if g.sub, err = g.topic.Subscribe(pubsub.WithBufferSize(subscriptionBuffer)); err != nil {
 		return fmt.Errorf("gossip subscribe: %w", err)
@@ -205,6 +213,7 @@ func (g *Gossip) Close() error {
 			// Leave explicitly, so peers drop us from their mesh now
 			// rather than when the connection goes.
 			g.sub.Cancel()
+			g.joins.Cancel()
 			if err := g.topic.Close(); err != nil {
 				g.closeErr = fmt.Errorf("gossip close: %w", err)
 			}

@@ -57,11 +57,17 @@ const (
 	behaviourPenaltyDecay     = 10 * time.Minute
 
 	retainScore = 10 * time.Minute
+
+	// relayScore is the application score a device gives its relay: above
+	// any other well-behaved peer's capped topic score, and far below what
+	// one invalid message costs.
+	relayScore = 2 * topicScoreCap
 )
 
 // scoreParams returns GossipSub's peer-score parameters and thresholds for
-// topic, exempting whitelist from the same-IP penalty.
-func scoreParams(topic string, whitelist []*net.IPNet) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
+// topic, exempting whitelist from the same-IP penalty and favouring relay
+// (see Config.Relay) if it is set.
+func scoreParams(topic string, whitelist []*net.IPNet, relay peer.ID) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
 	params := &pubsub.PeerScoreParams{
 		Topics: map[string]*pubsub.TopicScoreParams{topic: {
 			TopicWeight:                    1,
@@ -74,8 +80,13 @@ func scoreParams(topic string, whitelist []*net.IPNet) (*pubsub.PeerScoreParams,
 			InvalidMessageDeliveriesWeight: invalidMessageWeight,
 			InvalidMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(invalidMessageDecay),
 		}},
-		TopicScoreCap:               topicScoreCap,
-		AppSpecificScore:            func(peer.ID) float64 { return 0 },
+		TopicScoreCap: topicScoreCap,
+		AppSpecificScore: func(p peer.ID) float64 {
+			if relay != "" && p == relay {
+				return relayScore
+			}
+			return 0
+		},
 		AppSpecificWeight:           1,
 		IPColocationFactorWeight:    ipColocationWeight,
 		IPColocationFactorThreshold: ipColocationThreshold,

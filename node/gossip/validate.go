@@ -25,7 +25,7 @@ func (g *Gossip) validate(_ context.Context, from peer.ID, msg *pubsub.Message) 
 		g.stats.rejectedMessages.Add(1)
 		return pubsub.ValidationIgnore
 	}
-	recs, err := g.check(msg.Data)
+	recs, err := g.check(msg.Data, msg.GetFrom())
 	if err != nil {
 		g.stats.rejectedMessages.Add(1)
 		g.log.Debug("rejected message", "from", from, "bytes", len(msg.Data), "err", err)
@@ -37,7 +37,7 @@ func (g *Gossip) validate(_ context.Context, from peer.ID, msg *pubsub.Message) 
 }
 
 // check decodes and vets one message.
-func (g *Gossip) check(data []byte) ([]crdt.Record, error) {
+func (g *Gossip) check(data []byte, publisher peer.ID) ([]crdt.Record, error) {
 	if len(data) > g.cfg.MaxMessageBytes {
 		return nil, fmt.Errorf("gossip validate: %w: %d bytes, max %d", ErrTooLarge, len(data), g.cfg.MaxMessageBytes)
 	}
@@ -56,7 +56,7 @@ func (g *Gossip) check(data []byte) ([]crdt.Record, error) {
 		if err := clock.Check(r.Version.HLC); err != nil {
 			return nil, fmt.Errorf("gossip validate: record %d: %w", i, err)
 		}
-		if err := g.cfg.Check(r); err != nil {
+		if err := g.cfg.Check(r, publisher); err != nil {
 			return nil, fmt.Errorf("gossip validate: record %d: %w", i, err)
 		}
 	}

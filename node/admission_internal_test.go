@@ -1,0 +1,62 @@
+package node
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/signing"
+)
+
+// TestCheckTrustsOnlyTheOriginsOwnMessage: a record is spared its own
+// signature check only when the message carrying it was signed by its
+// origin. Relayed by anyone else, a bad signature is caught; and even from
+// its origin, a record must be signed, for the peers it travels on to.
+func TestCheckTrustsOnlyTheOriginsOwnMessage(t *testing.T) {
+	id := func(seed byte) crdt.NodeID {
+		key, _, err := crypto.GenerateEd25519Key(fixedReader(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := peer.IDFromPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return crdt.NodeID(p.String())
+	}
+	alice, mallory := id(1), id(2)
+	rec := crdt.Record{NS: "tasks", Key: "k", Value: []byte(`1`), Version: crdt.Version{HLC: 1, Origin: alice, Seq: 1}}
+	badSig := rec
+	badSig.Sig = make([]byte, 64)
+	cs := checkedStore{admit: openAdmission{}, verifier: signing.NewVerifier()}
+
+	if err := cs.check(badSig, alice); err != nil {
+		t.Errorf("alice's record in alice's signed message: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		rec       crdt.Record
+		publisher crdt.NodeID
+		want      error
+	}{
+		"relayed by mallory":        {badSig, mallory, signing.ErrForged},
+		"pulled, no message":        {badSig, "", signing.ErrForged},
+		"unsigned, from its origin": {rec, alice, signing.ErrUnsigned},
+	} {
+		if err := cs.check(tc.rec, tc.publisher); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+// fixedReader is a deterministic key source.
+type fixedReader byte
+
+func (r fixedReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r) + byte(i)
+	}
+	return len(p), nil
+}

@@ -1,0 +1,17 @@
+package gossip
+
+import pubsub "github.com/libp2p/go-libp2p-pubsub"
+
+// hubDegree is the mesh size a hub keeps: more devices than one group
+// plausibly has, so that in practice every subscribed peer is in the mesh.
+const hubDegree = 1024
+
+// hubParams are GossipSub's defaults with a mesh of every peer (see
+// Config.Hub). A device caps its own mesh at the default Dhi, so it may
+// prune a hub's graft; it then still gets the hub's messages by gossip
+// within a heartbeat, and its own writes reach the hub by flood publish.
+func hubParams() pubsub.GossipSubParams {
+	p := pubsub.DefaultGossipSubParams()
+	p.D, p.Dlo, p.Dhi = hubDegree, hubDegree, hubDegree
+	return p
+}
