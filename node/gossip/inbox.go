@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -57,29 +58,21 @@ func (b *inbox) put(ctx context.Context, m inbound) bool {
 	}
 }
 
-// take removes the oldest run of messages from one sender, up to maxBytes
-// of them (at least one), and returns the sender and their records in
-// order. It returns no records when the inbox is empty.
-func (b *inbox) take(maxBytes int) (peer.ID, []crdt.Record) {
+// take removes the oldest messages, from whichever senders, up to maxBytes
+// of them (at least one), and returns them in order. It returns none when
+// the inbox is empty.
+func (b *inbox) take(maxBytes int) []inbound {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.msgs) == 0 {
-		return "", nil
-	}
-	from := b.msgs[0].from
-	n, size, count := 0, 0, 0
-	for n < len(b.msgs) && b.msgs[n].from == from && (n == 0 || size+b.msgs[n].size <= maxBytes) {
+	n, size := 0, 0
+	for n < len(b.msgs) && (n == 0 || size+b.msgs[n].size <= maxBytes) {
 		size += b.msgs[n].size
-		count += len(b.msgs[n].recs)
 		n++
 	}
-	recs := b.msgs[0].recs
-	if n > 1 {
-		recs = make([]crdt.Record, 0, count)
-		for _, m := range b.msgs[:n] {
-			recs = append(recs, m.recs...)
-		}
+	if n == 0 {
+		return nil
 	}
+	taken := slices.Clone(b.msgs[:n])
 	clear(b.msgs[:n])
 	b.msgs = b.msgs[n:]
 	if len(b.msgs) == 0 {
@@ -87,7 +80,35 @@ func (b *inbox) take(maxBytes int) (peer.ID, []crdt.Record) {
 	}
 	b.bytes -= size
 	signal(b.space)
-	return from, recs
+	return taken
+}
+
+// records returns the records of msgs, in order.
+func records(msgs []inbound) []crdt.Record {
+	if len(msgs) == 1 {
+		return msgs[0].recs
+	}
+	n := 0
+	for _, m := range msgs {
+		n += len(m.recs)
+	}
+	recs := make([]crdt.Record, 0, n)
+	for _, m := range msgs {
+		recs = append(recs, m.recs...)
+	}
+	return recs
+}
+
+// sender returns the peer that delivered r among msgs.
+func sender(msgs []inbound, r crdt.Record) peer.ID {
+	for _, m := range msgs {
+		for _, x := range m.recs {
+			if x.Version == r.Version && x.NS == r.NS && x.Key == r.Key {
+				return m.from
+			}
+		}
+	}
+	return msgs[0].from
 }
 
 // signal leaves a token in c unless one is already there.

@@ -26,25 +26,27 @@ func keysOf(recs []crdt.Record) []string {
 	return ks
 }
 
-func TestInboxTakesOneSendersRun(t *testing.T) {
+// TestInboxTakesEverySendersMessages: what waits is merged in one go,
+// whoever sent it, in order, and each record's sender is still known.
+func TestInboxTakesEverySendersMessages(t *testing.T) {
 	ctx := context.Background()
 	b := newInbox(1 << 20)
 	b.put(ctx, inboundFrom("a", 10, 0, 1))
-	b.put(ctx, inboundFrom("a", 10, 2))
-	b.put(ctx, inboundFrom("b", 10, 3))
-	b.put(ctx, inboundFrom("a", 10, 4))
+	b.put(ctx, inboundFrom("b", 10, 2))
+	b.put(ctx, inboundFrom("a", 10, 3))
 
-	for _, want := range []struct {
-		from peer.ID
-		keys string
-	}{{"a", "[k0 k1 k2]"}, {"b", "[k3]"}, {"a", "[k4]"}} {
-		from, recs := b.take(1 << 20)
-		if got := keysOf(recs); from != want.from || fmt.Sprint(got) != want.keys {
-			t.Fatalf("took %s %v, want %s %s", from, got, want.from, want.keys)
+	msgs := b.take(1 << 20)
+	recs := records(msgs)
+	if got := fmt.Sprint(keysOf(recs)); got != "[k0 k1 k2 k3]" {
+		t.Fatalf("took %s", got)
+	}
+	for i, want := range []peer.ID{"a", "a", "b", "a"} {
+		if got := sender(msgs, recs[i]); got != want {
+			t.Errorf("record %d sent by %s, want %s", i, got, want)
 		}
 	}
-	if _, recs := b.take(1 << 20); recs != nil {
-		t.Fatalf("empty inbox returned %d records", len(recs))
+	if msgs := b.take(1 << 20); msgs != nil {
+		t.Fatalf("empty inbox returned %d messages", len(msgs))
 	}
 }
 
@@ -54,13 +56,14 @@ func TestInboxTakeHonoursMaxBytes(t *testing.T) {
 	for i := range 4 {
 		b.put(ctx, inboundFrom("a", 100, i))
 	}
-	if _, recs := b.take(250); len(recs) != 2 {
-		t.Fatalf("took %d messages' records within 250 bytes, want 2", len(recs))
+	if msgs := b.take(250); len(msgs) != 2 {
+		t.Fatalf("took %d messages within 250 bytes, want 2", len(msgs))
 	}
+	b.take(250)
 	// A message larger than maxBytes still comes out, alone.
 	b.put(ctx, inboundFrom("b", 1000, 9))
-	b.take(1 << 20)
-	if _, recs := b.take(10); len(recs) != 1 || recs[0].Key != "k9" {
+	b.put(ctx, inboundFrom("b", 1, 10))
+	if recs := records(b.take(10)); len(recs) != 1 || recs[0].Key != "k9" {
 		t.Fatalf("oversized message: took %v", keysOf(recs))
 	}
 }
@@ -81,7 +84,7 @@ func TestInboxPutWaitsWhileFull(t *testing.T) {
 	if !<-done {
 		t.Fatal("put did not resume once take freed room")
 	}
-	if _, recs := b.take(1 << 20); len(recs) != 1 || recs[0].Key != "k2" {
+	if recs := records(b.take(1 << 20)); len(recs) != 1 || recs[0].Key != "k2" {
 		t.Fatalf("took %v after the wait, want [k2]", keysOf(recs))
 	}
 }

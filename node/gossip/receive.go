@@ -3,8 +3,6 @@ package gossip
 import (
 	"fmt"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/store"
 )
@@ -44,10 +42,11 @@ func (g *Gossip) readLoop() {
 	}
 }
 
-// applyLoop merges received messages into the store. Consecutive messages
-// from one peer that are waiting are merged in one Apply, so one commit
-// serves a whole backlog and the receiver keeps up with a sender's burst.
-// Duplicates and echoes are harmless: merge is idempotent.
+// applyLoop merges received messages into the store. The messages waiting,
+// from every peer, are merged in one Apply, so one commit serves a whole
+// backlog and the receiver keeps up with many senders' bursts (a relay
+// hears from every device). Duplicates and echoes are harmless: merge is
+// idempotent.
 func (g *Gossip) applyLoop() {
 	defer g.wg.Done()
 	var gap gapTimer
@@ -62,31 +61,34 @@ func (g *Gossip) applyLoop() {
 			return
 		}
 		for g.ctx.Err() == nil {
-			from, recs := g.inbox.take(applyBatchBytes)
-			if len(recs) == 0 {
+			msgs := g.inbox.take(applyBatchBytes)
+			if len(msgs) == 0 {
 				break
 			}
-			if res, ok := g.apply(from, recs); ok {
-				gap.observe(res.Gap, from)
+			if res, ok := g.apply(msgs); ok {
+				// The latest sender is as good a peer as any to pull a
+				// gap from.
+				gap.observe(res.Gap, msgs[len(msgs)-1].from)
 			}
 		}
 	}
 }
 
-// apply merges recs, delivered by from, and reports whether the store took
+// apply merges the records of msgs and reports whether the store took
 // them. Failures are logged and the records left to anti-entropy; nothing a
 // peer sends stops the loop.
-func (g *Gossip) apply(from peer.ID, recs []crdt.Record) (store.ApplyResult, bool) {
+func (g *Gossip) apply(msgs []inbound) (store.ApplyResult, bool) {
+	recs := records(msgs)
 	res, err := g.cfg.Store.Apply(g.ctx, recs)
 	if err != nil {
 		if g.ctx.Err() == nil {
-			g.log.Error("apply failed", "from", from, "records", len(recs), "err", err)
+			g.log.Error("apply failed", "messages", len(msgs), "records", len(recs), "err", err)
 		}
 		return res, false
 	}
 	g.stats.appliedRecords.Add(uint64(len(res.Applied)))
 	for _, rj := range res.Rejected {
-		g.cfg.OnReject(from, fmt.Errorf("gossip apply: %w", rj.Err))
+		g.cfg.OnReject(sender(msgs, rj.Record), fmt.Errorf("gossip apply: %w", rj.Err))
 	}
 	return res, true
 }
