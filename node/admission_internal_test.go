@@ -13,8 +13,9 @@ import (
 
 // TestCheckTrustsOnlyTheOriginsOwnMessage: a record is spared its own
 // signature check only when the message carrying it was signed by its
-// origin. Relayed by anyone else, a bad signature is caught; and even from
-// its origin, a record must be signed, for the peers it travels on to.
+// origin, or when those very bytes were accepted before. Relayed by anyone
+// else, a bad signature is caught; and even from its origin, a record must
+// be signed, for the peers it travels on to.
 func TestCheckTrustsOnlyTheOriginsOwnMessage(t *testing.T) {
 	id := func(seed byte) crdt.NodeID {
 		key, _, err := crypto.GenerateEd25519Key(fixedReader(seed))
@@ -33,9 +34,6 @@ func TestCheckTrustsOnlyTheOriginsOwnMessage(t *testing.T) {
 	badSig.Sig = make([]byte, 64)
 	cs := checkedStore{admit: openAdmission{}, verifier: signing.NewVerifier()}
 
-	if err := cs.check(badSig, alice); err != nil {
-		t.Errorf("alice's record in alice's signed message: %v", err)
-	}
 	for name, tc := range map[string]struct {
 		rec       crdt.Record
 		publisher crdt.NodeID
@@ -48,6 +46,18 @@ func TestCheckTrustsOnlyTheOriginsOwnMessage(t *testing.T) {
 		if err := cs.check(tc.rec, tc.publisher); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
+	}
+
+	if err := cs.check(badSig, alice); err != nil {
+		t.Errorf("alice's record in alice's signed message: %v", err)
+	}
+	if err := cs.check(badSig, ""); err != nil {
+		t.Errorf("a copy of what alice's message proved, pulled later: %v", err)
+	}
+	tampered := badSig
+	tampered.Value = []byte(`2`)
+	if err := cs.check(tampered, ""); !errors.Is(err, signing.ErrForged) {
+		t.Errorf("a tampered copy, pulled later: %v", err)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // from several peers, and in anti-entropy rounds that resend it.
 const verifiedGeneration = 16 << 10
 
-// verifiedSet remembers recently verified (signed bytes, signature) pairs
+// verifiedSet remembers recently accepted (signed bytes, signature) pairs
 // by their SHA-256, so that a record seen again costs a hash, not an
 // Ed25519 verification (about 50 µs, the largest cost of syncing a
 // record). Only the exact bytes that were verified match: a record changed
