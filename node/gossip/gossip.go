@@ -16,12 +16,14 @@ import (
 
 // Pubsub's buffers, in messages: per peer on the way out, ahead of
 // validation, and on our subscription. A message that finds one full is
-// dropped, which costs an anti-entropy pull. The pacer keeps bursts well
-// within them, and the inbox drains the subscription into a larger,
-// byte-bounded buffer.
+// dropped, which costs an anti-entropy pull. The pacer keeps one sender's
+// bursts well within them, but a relay forwards every device's writes to
+// every device, and a busy device validates slowly: hence room for
+// thousands. The inbox drains the subscription into a larger, byte-bounded
+// buffer.
 const (
-	outboundQueueLen   = 128
-	validateQueueLen   = 256
+	outboundQueueLen   = 1024
+	validateQueueLen   = 2048
 	subscriptionBuffer = 256
 )
 
@@ -97,7 +99,7 @@ func (g *Gossip) start(h host.Host) error {
 		pubsub.WithLogger(g.cfg.Logger.With("component", "pubsub")),
 	}, g.cfg.Options...)
 	if g.cfg.Hub {
-		opts = append(opts, pubsub.WithGossipSubParams(hubParams()))
+		opts = append(opts, pubsub.WithGossipSubParams(hubParams()), pubsub.WithPeerOutboundQueueSize(hubOutboundQueueLen))
 	}
 	ps, err := pubsub.NewGossipSub(g.psCtx, h, opts...)
 	if err != nil {

@@ -6,6 +6,14 @@ import pubsub "github.com/libp2p/go-libp2p-pubsub"
 // plausibly has, so that in practice every subscribed peer is in the mesh.
 const hubDegree = 1024
 
+// hubOutboundQueueLen is a hub's per-peer send queue, in messages. A hub
+// forwards every device's writes to every device, so a device that falls
+// behind (asleep, on a slow link) backs up a queue that many senders
+// fill. Messages that find it full are dropped and cost that device a
+// pull. The queues hold pointers to shared messages: about 150 bytes per
+// entry, so a few MiB per device behind by this much.
+const hubOutboundQueueLen = 16 << 10
+
 // hubParams are GossipSub's defaults with a mesh of every peer (see
 // Config.Hub). A device caps its own mesh at the default Dhi, so it may
 // prune a hub's graft; it then still gets the hub's messages by gossip
