@@ -31,6 +31,9 @@ import (
 const (
 	dialTimeout    = 10 * time.Second
 	redialInterval = 5 * time.Second
+	// hubMaxInbound is how many anti-entropy sessions a hub serves at
+	// once: every device asks it after every burst.
+	hubMaxInbound = 64
 )
 
 // Config wires a Node. The node takes ownership of Store and Host and closes
@@ -51,7 +54,9 @@ type Config struct {
 	// multicast-capable ones.
 	MDNSInterfaces []string
 	// SyncInterval is the mean anti-entropy period; zero means
-	// DefaultSyncInterval and a negative value turns the timer off.
+	// DefaultSyncInterval and a negative value turns background
+	// anti-entropy off: the timer and the check after each burst (see
+	// settleLoop).
 	SyncInterval time.Duration
 	// ScoreWhitelist exempts these networks from GossipSub's same-IP
 	// penalty; in-process tests share one address.
@@ -188,9 +193,14 @@ func (n *Node) start(cfg Config) error {
 		replica = cs
 		check = func(r crdt.Record, publisher peer.ID) error { return cs.check(r, crdt.NodeID(publisher.String())) }
 	}
+	maxInbound := 0 // the default
+	if cfg.Hub {
+		maxInbound = hubMaxInbound
+	}
 	n.ae = antientropy.New(n.host, antientropy.Config{
-		Store: replica,
-		Admit: n.admit.AdmitPeer,
+		Store:      replica,
+		MaxInbound: maxInbound,
+		Admit:      n.admit.AdmitPeer,
 		OnApplied: func(_ peer.ID, recs []crdt.Record) {
 			if cfg.Hub {
 				n.republish(recs)
@@ -222,6 +232,7 @@ func (n *Node) start(cfg Config) error {
 	n.host.Network().Notify(n.notifee)
 	if cfg.SyncInterval > 0 {
 		n.bg.spawn(func() { n.syncLoop(cfg.SyncInterval) })
+		n.bg.spawn(n.settleLoop)
 	}
 	if len(cfg.StaticPeers) > 0 {
 		n.bg.spawn(func() { n.redialLoop(cfg.StaticPeers) })

@@ -127,7 +127,7 @@ func (n *Node) exchange(link RelayLink) error {
 	if res.Resynced {
 		n.log.Warn("resynced with the relay after an absence past its horizon", "dropped", res.Dropped)
 	}
-	n.requestSync(link.Peer.ID, "relay")
+	n.requestSyncWhenQuiet(link.Peer.ID, "relay")
 	n.dialDevices(link.Peer, res.Peers)
 	return nil
 }
@@ -186,6 +186,14 @@ func circuitAddrs(relay peer.AddrInfo) []ma.Multiaddr {
 		out = append(out, a.Encapsulate(circuitPart))
 	}
 	return out
+}
+
+// kickRelay wakes the relay loop for an exchange now.
+func (n *Node) kickRelay() {
+	select {
+	case n.relayKick <- struct{}{}:
+	default:
+	}
 }
 
 // relayPeer is link's relay, or empty without one.

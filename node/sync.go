@@ -1,12 +1,15 @@
 package node
 
 import (
+	"errors"
 	"math/rand/v2"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/syncnode/syncnode/node/antientropy"
 )
 
 // DefaultSyncInterval is the mean period between background anti-entropy
@@ -25,19 +28,62 @@ func (n *Node) requestSync(p peer.ID, why string) {
 	if p == n.host.ID() || !n.admit.AdmitPeer(p) {
 		return
 	}
+	n.bg.spawn(func() { n.pull(p, why) })
+}
+
+// requestSyncWhenQuiet is requestSync once gossip has paused (see
+// maxGapWait), for a routine pull that gossip in flight may make moot.
+func (n *Node) requestSyncWhenQuiet(p peer.ID, why string) {
+	if p == n.host.ID() || !n.admit.AdmitPeer(p) {
+		return
+	}
 	n.bg.spawn(func() {
-		res, err := n.ae.Sync(n.ctx, p)
-		n.synced(p, err)
-		if err != nil {
-			if n.ctx.Err() == nil {
-				n.log.Debug("anti-entropy failed", "peer", p, "why", why, "err", err)
-			}
-			return
-		}
-		if res.RecordsApplied > 0 {
-			n.log.Info("anti-entropy caught up", "peer", p, "why", why, "applied", res.RecordsApplied)
+		if n.awaitGossipQuiet() {
+			n.pull(p, why)
 		}
 	})
+}
+
+// pull runs one anti-entropy pull from p and records its outcome.
+func (n *Node) pull(p peer.ID, why string) {
+	res, err := n.syncRetryingBusy(p)
+	n.synced(p, err)
+	if err != nil {
+		if n.ctx.Err() == nil {
+			n.log.Debug("anti-entropy failed", "peer", p, "why", why, "err", err)
+		}
+		return
+	}
+	if res.RecordsApplied > 0 {
+		n.log.Info("anti-entropy caught up", "peer", p, "why", why, "applied", res.RecordsApplied)
+	}
+}
+
+// busyRetries and busyBackoff bound the retries of a pull that a busy peer
+// refused: when many devices ask a relay at once (all of them finishing
+// the same burst), the ones turned away come back within a few seconds,
+// spread out, rather than at their next timed round.
+const (
+	busyRetries = 5
+	busyBackoff = 250 * time.Millisecond
+)
+
+// syncRetryingBusy pulls from p, retrying after a jittered, doubling pause
+// while p answers that it is busy.
+func (n *Node) syncRetryingBusy(p peer.ID) (antientropy.Result, error) {
+	wait := busyBackoff
+	for try := 0; ; try++ {
+		res, err := n.ae.Sync(n.ctx, p)
+		if !errors.Is(err, antientropy.ErrBusy) || try == busyRetries {
+			return res, err
+		}
+		select {
+		case <-n.ctx.Done():
+			return res, err
+		case <-time.After(wait/2 + rand.N(wait)):
+		}
+		wait *= 2
+	}
 }
 
 // synced records the outcome of one pull from p in the peer table.
@@ -62,8 +108,13 @@ func (n *Node) synced(p peer.ID, err error) {
 // resend everything above the gap.
 const gapGrace = 250 * time.Millisecond
 
-// maxGapWait bounds how long steady gossip can defer a pull for a gap.
-const maxGapWait = 5 * time.Second
+// maxGapWait bounds how long steady gossip can defer a pull for a gap, or
+// after a relay exchange. A busy stream, such as a relay passing on many
+// devices' writes, is often seconds behind the writes; a pull in the
+// middle of it resends everything still queued, twice the work for a
+// device already short of CPU. So the pull waits for a lull, up to the
+// timed round's period, which a lost message could wait anyway.
+const maxGapWait = DefaultSyncInterval
 
 // onGap schedules a pull from the peer whose gossip showed a gap, once
 // gossip has been quiet for gapGrace (or maxGapWait has passed) and the
@@ -125,10 +176,10 @@ func (n *Node) syncLoop(interval time.Duration) {
 }
 
 // pullDiffering pulls from connected peers one at a time, skipping those
-// whose digest already equals ours. After the first pull that brings us up
-// to date the rest usually match, so a round costs one transfer, not one
-// per peer.
-func (n *Node) pullDiffering() {
+// whose digest already equals ours, and reports whether any differed.
+// After the first pull that brings us up to date the rest usually match,
+// so a round costs one transfer, not one per peer.
+func (n *Node) pullDiffering() (differed bool) {
 	for _, p := range n.host.Network().Peers() {
 		if !n.admit.AdmitPeer(p) {
 			continue
@@ -138,21 +189,24 @@ func (n *Node) pullDiffering() {
 			continue
 		}
 		if n.ctx.Err() != nil {
-			return
+			return differed
 		}
+		differed = true
 		_, err := n.ae.Sync(n.ctx, p)
 		n.synced(p, err)
 	}
+	return differed
 }
 
 // onJoin pulls from a peer as soon as it subscribes to the group's topic: a
 // (re)connected peer is the one most likely to differ, and whatever it
 // wrote before it knew of us reached us by no gossip. Waiting for the
 // subscription rather than the connection means the pull's snapshot is
-// taken after every such write. A device's relay is the exception: it
-// wants the pairing exchange first, which pulls after.
+// taken after every such write. A device's relay wants the pairing
+// exchange first: its join runs another exchange, which pulls after.
 func (n *Node) onJoin(p peer.ID) {
 	if p == relayPeer(n.cfg.Relay) {
+		n.kickRelay()
 		return
 	}
 	n.requestSync(p, "joined")
@@ -173,10 +227,7 @@ func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 	}
 	c.n.peers.saw(p, SourceInbound)
 	if p == relayPeer(c.n.cfg.Relay) {
-		select {
-		case c.n.relayKick <- struct{}{}:
-		default:
-		}
+		c.n.kickRelay()
 	}
 }
 
@@ -184,10 +235,7 @@ func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 // closes, so the device redials at once rather than at its next exchange.
 func (c connNotifee) Disconnected(net network.Network, conn network.Conn) {
 	if p := relayPeer(c.n.cfg.Relay); p != "" && conn.RemotePeer() == p && len(net.ConnsToPeer(p)) == 0 {
-		select {
-		case c.n.relayKick <- struct{}{}:
-		default:
-		}
+		c.n.kickRelay()
 	}
 }
 func (connNotifee) Listen(network.Network, ma.Multiaddr)      {}

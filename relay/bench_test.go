@@ -158,7 +158,7 @@ func fanInRound(b *testing.B) fanInFigures {
 		if err != nil {
 			b.Fatal(err)
 		}
-		devices[i] = startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: tok})
+		devices[i] = startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: tok, SyncInterval: node.DefaultSyncInterval})
 	}
 	all := append(slices.Clip(devices), r.Node())
 	defer closeAll(b, all)
@@ -262,7 +262,9 @@ func startRelay(tb testing.TB, secret group.Secret, o relay.Options) *relay.Rela
 	o.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	o.API = "127.0.0.1:0"
 	o.ScoreWhitelist = loopback
-	o.Logger = quiet()
+	if o.Logger == nil {
+		o.Logger = quiet()
+	}
 	r, err := relay.Start(o)
 	if err != nil {
 		tb.Fatal(err)
@@ -282,7 +284,9 @@ func startNode(tb testing.TB, secret group.Secret, o node.Options) *node.Node {
 	o.DataDir = dir
 	o.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	o.API = "127.0.0.1:0"
-	o.SyncInterval = -1
+	if o.SyncInterval == 0 {
+		o.SyncInterval = -1
+	}
 	o.ScoreWhitelist = loopback
 	o.Logger = quiet()
 	n, _, err := node.Start(o)
