@@ -68,16 +68,14 @@ const mib = 1 << 20
 // It is the floor of the fan-in on this machine, since all 50 stores share
 // one disk and two cores: the relay's total-ms against local's write-ms is
 // what propagation adds to committing the writes at all. (A plain node as
-// the hub was tried as a propagation baseline and dropped: with anti-entropy
-// timers off, GossipSub through one hub forwards only to that hub's mesh of
-// at most a dozen peers, so most devices never converge and there is no
-// figure to compare with. The relay has the same limit: warmup-ms shows
-// it.)
+// the hub was tried as a propagation baseline and dropped: GossipSub
+// through one hub forwards only to that hub's mesh of at most a dozen
+// peers, so most devices wait for anti-entropy. A relay keeps every device
+// in its mesh: warmup-ms shows how fast one write each reaches everyone.)
 //
-// The relay runs with its default anti-entropy timer, as shipped: it pulls
-// from a paired device only at pairing, on a gap, and on that timer, so
-// writes whose gossip was lost reach it no other way. Devices run none;
-// their relay exchange pulls from the relay every node.DefaultRelayInterval.
+// Relay and devices run with their default anti-entropy, as shipped: the
+// timer, the check with the relay after each burst, pulls on gaps, and the
+// relay exchange every node.DefaultRelayInterval.
 //
 // Memory figures are the whole process's, all 51 nodes together: Go heap
 // cannot be split by node in one process. relay-heap-MiB is the one figure
