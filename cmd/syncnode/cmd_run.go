@@ -25,7 +25,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "relay-token", EnvVars: env("relay-token"), Usage: "token from `syncnode relay token create`; remembered after the first pairing"},
 			&cli.BoolFlag{Name: "no-mdns", EnvVars: env("no-mdns"), Usage: "do not discover peers on the LAN"},
 			&cli.StringSliceFlag{Name: "mdns-iface", EnvVars: env("mdns-iface"), Usage: "interface for mDNS, repeatable (default: all multicast interfaces)"},
-			&cli.DurationFlag{Name: "sync-interval", EnvVars: env("sync-interval"), Value: node.DefaultSyncInterval, Usage: "mean time between background anti-entropy rounds; 0 turns the timer off"},
+			&cli.DurationFlag{Name: "sync-interval", EnvVars: env("sync-interval"), Value: node.DefaultSyncInterval, Usage: "mean time between background anti-entropy rounds; 0 turns background anti-entropy (the timer and the check after each burst) off"},
 			&cli.StringFlag{Name: "log-level", EnvVars: env("log-level"), Value: "info", Usage: "debug, info, warn or error"},
 		},
 		Action: func(c *cli.Context) error {
