@@ -93,11 +93,11 @@ func Start(opts Options) (n *Node, created bool, err error) {
 	}
 	// Check every option before touching the data dir, so a typo never
 	// leaves a freshly initialized one behind.
-	listenFlags, err := parseAddrs(opts.Listen)
+	listenFlags, err := ParseAddrs(opts.Listen)
 	if err != nil {
 		return nil, false, fmt.Errorf("node --listen: %w", err)
 	}
-	peerFlags, err := parseAddrs(opts.Peers)
+	peerFlags, err := ParseAddrs(opts.Peers)
 	if err != nil {
 		return nil, false, fmt.Errorf("node --peer: %w", err)
 	}
@@ -260,7 +260,7 @@ func staticPeers(dir *datadir.Dir, flags []ma.Multiaddr) ([]peer.AddrInfo, error
 			lines = append(lines, line)
 		}
 	}
-	addrs, err := parseAddrs(lines)
+	addrs, err := ParseAddrs(lines)
 	if err != nil {
 		return nil, fmt.Errorf("node peers file: %w", err)
 	}
@@ -363,7 +363,8 @@ func parseRelay(s string) (peer.AddrInfo, error) {
 	return *ai, nil
 }
 
-func parseAddrs(ss []string) ([]ma.Multiaddr, error) {
+// ParseAddrs parses multiaddrs, naming the first that is malformed.
+func ParseAddrs(ss []string) ([]ma.Multiaddr, error) {
 	out := make([]ma.Multiaddr, 0, len(ss))
 	for _, s := range ss {
 		a, err := ma.NewMultiaddr(s)

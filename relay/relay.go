@@ -128,7 +128,7 @@ func Start(opts Options) (*Relay, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	public, err := parseMultiaddrs(opts.PublicAddrs)
+	public, err := node.ParseAddrs(opts.PublicAddrs)
 	if err != nil {
 		return nil, fmt.Errorf("relay --public-addr: %w", err)
 	}
@@ -330,16 +330,4 @@ func (r *Relay) Close() error {
 		errs = append(errs, r.node.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func parseMultiaddrs(ss []string) ([]ma.Multiaddr, error) {
-	out := make([]ma.Multiaddr, 0, len(ss))
-	for _, s := range ss {
-		a, err := ma.NewMultiaddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %w", s, err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
 }

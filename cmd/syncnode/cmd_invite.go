@@ -74,13 +74,9 @@ func runningAddrs(c *cli.Context) ([]ma.Multiaddr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ask the running node for its addresses: %w", err)
 	}
-	addrs := make([]ma.Multiaddr, 0, len(st.Addrs))
-	for _, s := range st.Addrs {
-		a, err := ma.NewMultiaddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("node address %q: %w", s, err)
-		}
-		addrs = append(addrs, a)
+	addrs, err := node.ParseAddrs(st.Addrs)
+	if err != nil {
+		return nil, fmt.Errorf("node address: %w", err)
 	}
 	return addrs, nil
 }
