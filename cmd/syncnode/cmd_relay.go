@@ -87,16 +87,7 @@ func relayCommand() *cli.Command {
 				r.Close()
 				return err
 			}
-			<-c.Context.Done()
-			logger.Info("shutting down")
-			if err := r.Close(); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			if p.json {
-				return p.encode(map[string]string{"event": "stopped"})
-			}
-			fmt.Fprintln(p.w, "stopped")
-			return nil
+			return serveUntilSignal(c.Context, p, logger, r)
 		},
 	}
 }

@@ -97,16 +97,7 @@ func runCommand() *cli.Command {
 				}
 			}
 			logger.Info("node running", "id", st.ID, "api", st.API, "data", path, "created", created, "mdns", mdns)
-			<-c.Context.Done()
-			logger.Info("shutting down")
-			if err := n.Close(); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			if p.json {
-				return p.encode(map[string]string{"event": "stopped"})
-			}
-			fmt.Fprintln(p.w, "stopped")
-			return nil
+			return serveUntilSignal(c.Context, p, logger, n)
 		},
 	}
 }
