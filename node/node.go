@@ -184,14 +184,14 @@ func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
 func (n *Node) start(cfg Config) error {
 	var err error
 	var replica antientropy.Store = n.store
-	check := func(crdt.Record, peer.ID) error { return nil }
+	var check func(crdt.Record, crdt.NodeID) error // nil: gossip checks nothing more
 	if cfg.Admission != nil || cfg.RequireSealed || cfg.RequireSigned {
 		cs := checkedStore{Store: n.store, admit: n.admit, sealed: cfg.RequireSealed}
 		if cfg.RequireSigned {
 			cs.verifier = signing.NewVerifier()
 		}
 		replica = cs
-		check = func(r crdt.Record, publisher peer.ID) error { return cs.check(r, crdt.NodeID(publisher.String())) }
+		check = cs.check
 	}
 	maxInbound := 0 // the default
 	if cfg.Hub {

@@ -64,11 +64,11 @@ type Config struct {
 	// Check, if set, vets each record beyond its validity: a message holding
 	// a record it refuses (by a revoked device, a plaintext value where
 	// values are sealed, a forged signature) is rejected, so it is neither
-	// merged nor forwarded. publisher is the message's author, whose
-	// signature over the whole message GossipSub has checked (StrictSign).
-	// Nil accepts every valid record. Check is the only vetting: Store
-	// merges what passed it as it is.
-	Check func(r crdt.Record, publisher peer.ID) error
+	// merged nor forwarded. publisher is the message's author, as an
+	// origin, whose signature over the whole message GossipSub has checked
+	// (StrictSign). Nil accepts every valid record. Check is the only
+	// vetting: Store merges what passed it as it is.
+	Check func(r crdt.Record, publisher crdt.NodeID) error
 	// OnGap, if set, is called when the replica has held some origin's
 	// writes beyond a missing seq for a moment (250 ms), so an
 	// anti-entropy pull is due, with the peer that delivered the message
@@ -119,7 +119,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Admit = func(peer.ID) bool { return true }
 	}
 	if c.Check == nil {
-		c.Check = func(crdt.Record, peer.ID) error { return nil }
+		c.Check = func(crdt.Record, crdt.NodeID) error { return nil }
 	}
 	if c.OnGap == nil {
 		c.OnGap = func(peer.ID) {}
