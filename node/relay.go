@@ -143,9 +143,9 @@ const maxCircuitPeers = 8
 // reported, in random order so that devices spread their connections,
 // until this device has maxCircuitPeers device connections.
 func (n *Node) dialDevices(relay peer.AddrInfo, devices []peer.ID) {
-	net := n.host.Network()
+	nw := n.host.Network()
 	have := 0
-	for _, p := range net.Peers() {
+	for _, p := range nw.Peers() {
 		if p != relay.ID {
 			have++
 		}
@@ -154,7 +154,7 @@ func (n *Node) dialDevices(relay peer.AddrInfo, devices []peer.ID) {
 		if have >= maxCircuitPeers {
 			return
 		}
-		if p := devices[i]; p != n.host.ID() && net.Connectedness(p) != network.Connected {
+		if p := devices[i]; p != n.host.ID() && nw.Connectedness(p) != network.Connected {
 			n.dialAsync(peer.AddrInfo{ID: p, Addrs: circuitAddrs(relay)}, SourceRelay)
 			have++
 		}

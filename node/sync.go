@@ -25,23 +25,26 @@ func (n *Node) RequestSync(p peer.ID) { n.requestSync(p, "requested") }
 // anti-entropy service runs at most one session per peer, so bursts of
 // requests (a gap seen in many messages) collapse into one.
 func (n *Node) requestSync(p peer.ID, why string) {
-	if p == n.host.ID() || !n.admit.AdmitPeer(p) {
-		return
+	if n.syncsWith(p) {
+		n.bg.spawn(func() { n.pull(p, why) })
 	}
-	n.bg.spawn(func() { n.pull(p, why) })
 }
 
 // requestSyncWhenQuiet is requestSync once gossip has paused (see
 // maxGapWait), for a routine pull that gossip in flight may make moot.
 func (n *Node) requestSyncWhenQuiet(p peer.ID, why string) {
-	if p == n.host.ID() || !n.admit.AdmitPeer(p) {
-		return
+	if n.syncsWith(p) {
+		n.bg.spawn(func() {
+			if n.awaitGossipQuiet() {
+				n.pull(p, why)
+			}
+		})
 	}
-	n.bg.spawn(func() {
-		if n.awaitGossipQuiet() {
-			n.pull(p, why)
-		}
-	})
+}
+
+// syncsWith reports whether p is another node this one may pull from.
+func (n *Node) syncsWith(p peer.ID) bool {
+	return p != n.host.ID() && n.admit.AdmitPeer(p)
 }
 
 // pull runs one anti-entropy pull from p and records its outcome.

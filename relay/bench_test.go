@@ -272,7 +272,8 @@ func startRelay(tb testing.TB, secret group.Secret, o relay.Options) *relay.Rela
 }
 
 // startNode runs a node of the group on loopback, in a fresh data dir, with
-// no mDNS and no anti-entropy timer. o adds the peers or relay to reach.
+// no mDNS and, unless o sets SyncInterval, no background anti-entropy. o
+// adds the peers or relay to reach.
 func startNode(tb testing.TB, secret group.Secret, o node.Options) *node.Node {
 	tb.Helper()
 	dir := tb.TempDir()

@@ -15,9 +15,9 @@ const hubDegree = 1024
 const hubOutboundQueueLen = 16 << 10
 
 // hubParams are GossipSub's defaults with a mesh of every peer (see
-// Config.Hub). A device caps its own mesh at the default Dhi, so it may
-// prune a hub's graft; it then still gets the hub's messages by gossip
-// within a heartbeat, and its own writes reach the hub by flood publish.
+// Config.Hub). A device caps its own mesh at the default Dhi, but scores
+// its relay above other peers (Config.Relay), so when it prunes it keeps
+// the hub.
 func hubParams() pubsub.GossipSubParams {
 	p := pubsub.DefaultGossipSubParams()
 	p.D, p.Dlo, p.Dhi = hubDegree, hubDegree, hubDegree
