@@ -3,31 +3,13 @@ package relay_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/syncnode/syncnode/node"
+	"github.com/syncnode/syncnode/node/clocktest"
 	"github.com/syncnode/syncnode/relay"
 )
-
-// clock is a settable clock for the relay's registry.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fastAcks makes a device exchange with the relay often, so tests need not
 // wait for the default period.
@@ -64,7 +46,7 @@ func TestTombstoneCollectedOnceEveryDeviceHasSeenIt(t *testing.T) {
 }
 
 func TestDeviceAwayPastHorizonResyncsInsteadOfResurrecting(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	const horizon = 7 * 24 * time.Hour
 	g := newGroup(t, func(o *relay.Options) {
 		o.GCInterval, o.Horizon, o.Now = time.Hour, horizon, clk.Now
@@ -89,7 +71,7 @@ func TestDeviceAwayPastHorizonResyncsInsteadOfResurrecting(t *testing.T) {
 	eventually(t, "the relay has the tombstone", func() bool { return gone(g.relay.Node(), "tasks", "doomed") })
 
 	// Past the horizon the tablet no longer holds collection back.
-	clk.advance(horizon + time.Hour)
+	clk.Advance(horizon + time.Hour)
 	eventually(t, "the relay collects the tombstone without the tablet", func() bool {
 		n, err := g.relay.Collect(ctx)
 		return err == nil && n == 1
@@ -120,7 +102,7 @@ func TestDeviceAwayPastHorizonResyncsInsteadOfResurrecting(t *testing.T) {
 }
 
 func TestExpiredTokenIsRefusedAndCutsTheDeviceOff(t *testing.T) {
-	clk := &clock{now: time.Now()}
+	clk := clocktest.New(time.Now())
 	g := newGroup(t, func(o *relay.Options) { o.Now = clk.Now })
 	reg := g.relay.Registry()
 	short, err := reg.CreateUntil("visitor", clk.Now().Add(time.Hour))
@@ -131,7 +113,7 @@ func TestExpiredTokenIsRefusedAndCutsTheDeviceOff(t *testing.T) {
 	put(t, dev, "tasks", "while-valid", `1`)
 	eventually(t, "the relay takes writes while the token is valid", func() bool { return held(g.relay.Node(), "tasks", "while-valid") })
 
-	clk.advance(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	eventually(t, "the expired device is cut off", func() bool {
 		return len(g.relay.Node().Host().Network().ConnsToPeer(dev.ID())) == 0
 	})

@@ -3,38 +3,21 @@ package registry
 import (
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/node/clocktest"
 )
 
 // cheapParams make tests fast; TestDefaultParams covers the real ones.
 var cheapParams = kdfParams{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32}
 
-// manualClock is a clock that moves only when told to.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newManualClock() *manualClock {
-	return &manualClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newManualClock() *clocktest.Manual {
+	return clocktest.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 }
 
 // testRegistry is a registry with cheap hashing, a manual clock and a count
@@ -42,7 +25,7 @@ func (c *manualClock) Advance(d time.Duration) {
 type testRegistry struct {
 	*Registry
 	path   string
-	clock  *manualClock
+	clock  *clocktest.Manual
 	hashes atomic.Int64
 }
 
@@ -53,7 +36,7 @@ func openTest(tb testing.TB) *testRegistry {
 }
 
 // reopen opens the registry file at path, as a restarted relay would.
-func reopen(tb testing.TB, path string, clock *manualClock) *testRegistry {
+func reopen(tb testing.TB, path string, clock *clocktest.Manual) *testRegistry {
 	tb.Helper()
 	r, err := Open(path, clock.Now)
 	if err != nil {
