@@ -247,11 +247,8 @@ func verifyStore(db *badger.DB) error {
 			k := item.Key()
 			switch k[0] {
 			case tagRecord:
-				var sr storedRecord
-				if err := item.Value(func(b []byte) (err error) {
-					sr, err = decodeStored(b)
-					return err
-				}); err != nil {
+				sr, err := itemStored(item)
+				if err != nil {
 					return err
 				}
 				if !bytes.Equal(k, recordKey(sr.rec.NS, sr.rec.Key)) {

@@ -84,11 +84,8 @@ func (s *Store) dropCandidates(after []byte, match func(crdt.Record) bool) (refs
 		}
 		for it.Seek(start); it.Valid(); it.Next() {
 			item := it.Item()
-			var sr storedRecord
-			if err := item.Value(func(b []byte) (err error) {
-				sr, err = decodeStored(b)
-				return err
-			}); err != nil {
+			sr, err := itemStored(item)
+			if err != nil {
 				return err
 			}
 			if !match(sr.rec) {

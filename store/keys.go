@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/syncnode/syncnode/crdt"
 )
 
@@ -108,6 +110,15 @@ func encodeStored(s storedRecord) []byte {
 	b := make([]byte, 8, 8+crdt.EncodedSize(s.rec))
 	binary.BigEndian.PutUint64(b, s.feedPos)
 	return crdt.AppendRecord(b, s.rec)
+}
+
+// itemStored decodes the stored record an item of the record table holds.
+func itemStored(item *badger.Item) (sr storedRecord, err error) {
+	err = item.Value(func(b []byte) (err error) {
+		sr, err = decodeStored(b)
+		return err
+	})
+	return sr, err
 }
 
 func decodeStored(b []byte) (storedRecord, error) {

@@ -165,11 +165,7 @@ func (m *merger) get(ns, key string) (*storedRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	var sr storedRecord
-	err = item.Value(func(b []byte) (err error) {
-		sr, err = decodeStored(b)
-		return err
-	})
+	sr, err := itemStored(item)
 	if err != nil {
 		return nil, err
 	}

@@ -39,11 +39,7 @@ func readRecord(txn *badger.Txn, k []byte) (crdt.Record, error) {
 	if err != nil {
 		return crdt.Record{}, err
 	}
-	var sr storedRecord
-	err = item.Value(func(b []byte) (err error) {
-		sr, err = decodeStored(b)
-		return err
-	})
+	sr, err := itemStored(item)
 	return sr.rec, err
 }
 
@@ -67,11 +63,8 @@ func (s *Store) List(ns, prefix, after string, limit int) (recs []crdt.Record, m
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: true, PrefetchSize: min(limit+1, 256)})
 		defer it.Close()
 		for it.Seek(start); it.Valid(); it.Next() {
-			var sr storedRecord
-			if err := it.Item().Value(func(b []byte) (err error) {
-				sr, err = decodeStored(b)
-				return err
-			}); err != nil {
+			sr, err := itemStored(it.Item())
+			if err != nil {
 				return err
 			}
 			if sr.rec.Deleted {
