@@ -109,15 +109,6 @@ func restoreCommand() *cli.Command {
 	}
 }
 
-// openDataDir opens the initialized data dir of --data.
-func openDataDir(c *cli.Context) (*datadir.Dir, error) {
-	path, err := dataPath(c)
-	if err != nil {
-		return nil, err
-	}
-	return datadir.Open(path)
-}
-
 // runningNode returns a client of the node running on dir, or nil if none
 // answers. With --api, that node must answer.
 func runningNode(c *cli.Context, dir *datadir.Dir) (*client.Client, error) {

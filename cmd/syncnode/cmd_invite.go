@@ -24,11 +24,7 @@ func inviteCommand() *cli.Command {
 			if c.NArg() != 0 {
 				return usagef("syncnode invite [--data DIR] [--relay]")
 			}
-			path, err := dataPath(c)
-			if err != nil {
-				return err
-			}
-			dir, err := datadir.Open(path)
+			dir, err := openDataDir(c)
 			if err != nil {
 				return err
 			}

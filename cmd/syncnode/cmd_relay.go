@@ -127,17 +127,13 @@ func relayAddrs(c *cli.Context) ([]string, error) {
 		}
 		return info.Addrs, nil
 	}
-	path, err := dataPath(c)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := datadir.Open(path)
+	dir, err := openDataDir(c)
 	if err != nil {
 		return nil, err
 	}
 	b, err := dir.ReadFile(relay.AddrsFile)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s has no relay addresses yet: start the relay once with `%s`", path, relayUsage)
+		return nil, fmt.Errorf("%s has no relay addresses yet: start the relay once with `%s`", dir.Path, relayUsage)
 	}
 	if err != nil {
 		return nil, err

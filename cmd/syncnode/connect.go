@@ -12,11 +12,7 @@ import (
 // connect finds the running node through the data dir: its token from
 // api-token and, unless --api is given, its address from api-addr.
 func connect(c *cli.Context) (*client.Client, error) {
-	path, err := dataPath(c)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := datadir.Open(path)
+	dir, err := openDataDir(c)
 	if err != nil {
 		return nil, err
 	}
@@ -43,4 +39,13 @@ func connect(c *cli.Context) (*client.Client, error) {
 // clientFlags are the flags of every command that talks to a running node.
 func clientFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{dataFlag(), jsonFlag(), apiFlag()}, extra...)
+}
+
+// openDataDir opens the initialized data dir of --data.
+func openDataDir(c *cli.Context) (*datadir.Dir, error) {
+	path, err := dataPath(c)
+	if err != nil {
+		return nil, err
+	}
+	return datadir.Open(path)
 }
