@@ -122,6 +122,7 @@ type Node struct {
 	bg         background
 	notifee    connNotifee
 	dials      pendingSet
+	quietPulls pendingSet // peers with a pull waiting for a lull
 	relay      relayState
 	relayKick  chan struct{}
 	gapPending atomic.Bool

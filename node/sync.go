@@ -31,14 +31,19 @@ func (n *Node) requestSync(p peer.ID, why string) {
 }
 
 // requestSyncWhenQuiet is requestSync once gossip has paused (see
-// maxGapWait), for a routine pull that gossip in flight may make moot.
+// maxGapWait), for a routine pull that gossip in flight may make moot. One
+// such pull waits per peer at most: requests while it waits join it.
 func (n *Node) requestSyncWhenQuiet(p peer.ID, why string) {
-	if n.syncsWith(p) {
-		n.bg.spawn(func() {
-			if n.awaitGossipQuiet() {
-				n.pull(p, why)
-			}
-		})
+	if !n.syncsWith(p) || !n.quietPulls.add(p) {
+		return
+	}
+	if !n.bg.spawn(func() {
+		defer n.quietPulls.remove(p)
+		if n.awaitGossipQuiet() {
+			n.pull(p, why)
+		}
+	}) {
+		n.quietPulls.remove(p)
 	}
 }
 
