@@ -7,36 +7,60 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/node/signing"
 	"github.com/syncnode/syncnode/store"
 )
 
 // Admission decides who may sync with a node beyond the group's network
-// key, which already keeps strangers out. A relay admits only the devices
-// paired with it and refuses revoked ones and their records. Both methods
-// are called on hot paths and must be fast and safe for concurrent use.
+// key, which already keeps strangers out, and beyond the group's
+// revocations, which every node enforces (see node/membership). A relay
+// admits only the devices paired with it. AdmitPeer is called on hot paths
+// and must be fast and safe for concurrent use.
 type Admission interface {
 	// AdmitPeer reports whether p may exchange gossip and anti-entropy
 	// with this node.
 	AdmitPeer(p peer.ID) bool
-	// AdmitOrigin reports whether records written by origin are accepted.
-	AdmitOrigin(origin crdt.NodeID) bool
 }
 
 // openAdmission admits every group member: a device's default.
 type openAdmission struct{}
 
-func (openAdmission) AdmitPeer(peer.ID) bool       { return true }
-func (openAdmission) AdmitOrigin(crdt.NodeID) bool { return true }
+func (openAdmission) AdmitPeer(peer.ID) bool { return true }
 
-// checkedStore is the store as gossip and anti-entropy see it: records by
-// a refused origin, and plaintext values in encrypted namespaces when
-// sealed values are required, come back as rejections instead of being
-// merged, so anti-entropy does not join their origin's vector entry either.
-type checkedStore struct {
+// memberAdmission refuses revoked devices, then asks the node's own
+// Admission.
+type memberAdmission struct {
+	members *membership.List
+	next    Admission
+}
+
+func (a memberAdmission) AdmitPeer(p peer.ID) bool {
+	return !a.members.RevokedPeer(p) && a.next.AdmitPeer(p)
+}
+
+// observedStore is the store as gossip merges into it: every record that
+// wins its merge in a membership namespace reaches the node's device list.
+type observedStore struct {
 	*store.Store
-	admit    Admission
+	observe func([]crdt.Record)
+}
+
+func (s observedStore) Apply(ctx context.Context, recs []crdt.Record) (store.ApplyResult, error) {
+	res, err := s.Store.Apply(ctx, recs)
+	s.observe(res.Applied)
+	return res, err
+}
+
+// checkedStore is the store as anti-entropy sees it: writes of revoked
+// devices after their cut, invalid membership records, and plaintext
+// values in encrypted namespaces when sealed values are required come back
+// as rejections instead of being merged, so anti-entropy does not join
+// their origin's vector entry either.
+type checkedStore struct {
+	observedStore
+	members  *membership.List
 	sealed   bool
 	verifier *signing.Verifier // nil: signatures not required
 }
@@ -48,8 +72,11 @@ type checkedStore struct {
 // required to be there, not checked again. An Ed25519 check is most of
 // what syncing a record costs, and nearly every record arrives that way.
 func (s checkedStore) check(r crdt.Record, publisher crdt.NodeID) error {
-	if !s.admit.AdmitOrigin(r.Version.Origin) {
-		return fmt.Errorf("%w: %s", crdt.ErrRevoked, r.Version.Origin)
+	if !s.members.Admit(r.Version) {
+		return fmt.Errorf("%w: %s (seq %d)", crdt.ErrRevoked, r.Version.Origin, r.Version.Seq)
+	}
+	if err := membership.Check(r); err != nil {
+		return err
 	}
 	if s.sealed {
 		if err := seal.Check(r); err != nil {
@@ -76,7 +103,7 @@ func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.Appl
 		}
 		kept = append(kept, r)
 	}
-	res, err := s.Store.Apply(ctx, kept)
+	res, err := s.observedStore.Apply(ctx, kept)
 	res.Rejected = append(res.Rejected, refused...)
 	return res, err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/node/signing"
 )
 
@@ -32,7 +33,7 @@ func TestCheckTrustsOnlyTheOriginsOwnMessage(t *testing.T) {
 	rec := crdt.Record{NS: "tasks", Key: "k", Value: []byte(`1`), Version: crdt.Version{HLC: 1, Origin: alice, Seq: 1}}
 	badSig := rec
 	badSig.Sig = make([]byte, 64)
-	cs := checkedStore{admit: openAdmission{}, verifier: signing.NewVerifier()}
+	cs := checkedStore{members: membership.NewList(), verifier: signing.NewVerifier()}
 
 	for name, tc := range map[string]struct {
 		rec       crdt.Record

@@ -1,17 +1,21 @@
 package node
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/connmgr"
@@ -20,6 +24,7 @@ import (
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/datadir"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/node/p2p"
 	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/node/signing"
@@ -78,6 +83,12 @@ type Options struct {
 	Gater       connmgr.ConnectionGater
 	HostOptions []libp2p.Option
 	Mounts      map[string]http.Handler
+	// Name is the device name the group sees (`syncnode devices`); empty
+	// means the host name, or "relay" for a hub.
+	Name string
+	// OnRevoke is called for each device revoked while the node runs (see
+	// Config.OnRevoke).
+	OnRevoke func(membership.Device)
 	// Version is reported by status.
 	Version string
 	// Logger receives node events; nil means slog.Default().
@@ -103,6 +114,11 @@ func Start(opts Options) (n *Node, created bool, err error) {
 	}
 	if _, err := peer.AddrInfosFromP2pAddrs(peerFlags...); err != nil {
 		return nil, false, fmt.Errorf("node --peer: each peer address needs /p2p/<id>: %w", err)
+	}
+	if opts.Name != "" {
+		if err := membership.ValidateName(opts.Name); err != nil {
+			return nil, false, fmt.Errorf("node --name: %w", err)
+		}
 	}
 	if opts.Relay != "" {
 		if _, err := parseRelay(opts.Relay); err != nil {
@@ -162,6 +178,11 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, err
 	}
+	members, err := membership.Load(st)
+	if err != nil {
+		st.Close()
+		return nil, created, fmt.Errorf("node: %w", err)
+	}
 	link, err := relayLink(dir, opts)
 	if err != nil {
 		st.Close()
@@ -173,8 +194,14 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		// turn such a connection into a direct one.
 		hostOpts = append(slices.Clip(hostOpts), libp2p.EnableRelay(), libp2p.EnableHolePunching())
 	}
-	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: network.PSK(), Gater: opts.Gater, ExtraOptions: hostOpts}, listenFlags)
+	h, err := listenP2P(dir, p2p.Config{PrivKey: key, PSK: network.PSK(), Gater: memberGater{members, opts.Gater}, ExtraOptions: hostOpts}, listenFlags)
 	if err != nil {
+		st.Close()
+		return nil, created, err
+	}
+	invites, err := newInvites(dir, h, opts.Logger)
+	if err != nil {
+		h.Close()
 		st.Close()
 		return nil, created, err
 	}
@@ -192,7 +219,10 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		ScoreWhitelist: opts.ScoreWhitelist,
 		Hub:            opts.Hub,
 		Admission:      opts.Admission,
+		Members:        members,
+		OnRevoke:       opts.OnRevoke,
 		Mounts:         opts.Mounts,
+		Invites:        invites,
 		SyncInterval:   opts.SyncInterval,
 		APIToken:       token,
 		Version:        opts.Version,
@@ -201,6 +231,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, err
 	}
+	n.announceSoon(deviceName(opts), opts.Hub)
 	if err := dir.WriteAPIAddr(n.APIAddr()); err != nil {
 		n.Close()
 		return nil, created, err
@@ -374,4 +405,30 @@ func ParseAddrs(ss []string) ([]ma.Multiaddr, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// deviceName is the name a node announces: the one given, else "relay"
+// for a hub, else the host name cut to a valid name.
+func deviceName(opts Options) string {
+	switch {
+	case opts.Name != "":
+		return opts.Name
+	case opts.Hub:
+		return "relay"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "device"
+	}
+	host = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, host)
+	for len(host) > membership.MaxNameLen {
+		_, size := utf8.DecodeLastRuneInString(host)
+		host = host[:len(host)-size]
+	}
+	return cmp.Or(host, "device")
 }

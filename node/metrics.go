@@ -22,7 +22,7 @@ func newMetrics(n *Node) http.Handler {
 }
 
 var (
-	descRecords    = prometheus.NewDesc("syncnode_records", "Live records in the replica.", nil, nil)
+	descRecords    = prometheus.NewDesc("syncnode_records", "Live records in the replica, besides the group's device list.", nil, nil)
 	descTombstones = prometheus.NewDesc("syncnode_tombstones", "Tombstones in the replica.", nil, nil)
 	descFeedHead   = prometheus.NewDesc("syncnode_feed_head", "Position of the latest local change.", nil, nil)
 	descPeers      = prometheus.NewDesc("syncnode_peers_connected", "Connected group peers.", nil, nil)
@@ -48,7 +48,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	gauge(descRecords, uint64(st.Live))
+	gauge(descRecords, c.n.userRecords(st.Live))
 	gauge(descTombstones, uint64(st.Tombstones))
 	gauge(descFeedHead, st.FeedHead)
 	gauge(descPeers, uint64(len(c.n.host.Network().Peers())))

@@ -23,6 +23,7 @@ import (
 	"github.com/syncnode/syncnode/node/discovery"
 	"github.com/syncnode/syncnode/node/gossip"
 	"github.com/syncnode/syncnode/node/group"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/node/signing"
 	"github.com/syncnode/syncnode/store"
@@ -85,11 +86,23 @@ type Config struct {
 	RequireSigned bool
 	// Admission limits who syncs with this node beyond the network key;
 	// nil admits every group member. A relay admits paired devices only.
+	// Revoked devices are refused either way (see Members).
 	Admission Admission
+	// Members is the group's device list; nil means the one the Store
+	// holds, loaded at start. Start builds it first, for its connection
+	// gater, and passes it on.
+	Members *membership.List
+	// OnRevoke, if set, is called once for each device revoked after the
+	// node started, however the revocation arrived. It must not block.
+	OnRevoke func(membership.Device)
 	// APIAddr is the local HTTP API's host:port; empty means no API.
 	APIAddr string
 	// Mounts are extra API handlers by path prefix (see api.Config).
 	Mounts map[string]http.Handler
+	// Invites, if set, hands out join codes through the API (see
+	// Node.Invite); nil on a relay, which holds no group secret. The node
+	// closes it.
+	Invites Inviter
 	// APIToken is the bearer token the API requires.
 	APIToken string
 	// Version is reported by status.
@@ -111,6 +124,7 @@ type Node struct {
 	mdns    *discovery.Service
 	peers   *peerTable
 	rejects *rejectCounter
+	members *membership.List
 	admit   Admission
 	metrics http.Handler
 
@@ -169,7 +183,6 @@ func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
 		started:   time.Now(),
 		peers:     newPeerTable(),
 		rejects:   newRejectCounter(),
-		admit:     cmp.Or[Admission](cfg.Admission, openAdmission{}),
 		apiLn:     apiLn,
 		relayKick: make(chan struct{}, 1),
 		ctx:       ctx,
@@ -184,15 +197,16 @@ func newWithListener(cfg Config, apiLn net.Listener) (*Node, error) {
 
 func (n *Node) start(cfg Config) error {
 	var err error
-	var replica antientropy.Store = n.store
-	var check func(crdt.Record, crdt.NodeID) error // nil: gossip checks nothing more
-	if cfg.Admission != nil || cfg.RequireSealed || cfg.RequireSigned {
-		cs := checkedStore{Store: n.store, admit: n.admit, sealed: cfg.RequireSealed}
-		if cfg.RequireSigned {
-			cs.verifier = signing.NewVerifier()
+	if n.members = cfg.Members; n.members == nil {
+		if n.members, err = membership.Load(n.store); err != nil {
+			return fmt.Errorf("node: %w", err)
 		}
-		replica = cs
-		check = cs.check
+	}
+	n.admit = memberAdmission{n.members, cmp.Or[Admission](cfg.Admission, openAdmission{})}
+	merged := observedStore{Store: n.store, observe: n.observe}
+	replica := checkedStore{observedStore: merged, members: n.members, sealed: cfg.RequireSealed}
+	if cfg.RequireSigned {
+		replica.verifier = signing.NewVerifier()
 	}
 	maxInbound := 0 // the default
 	if cfg.Hub {
@@ -212,9 +226,9 @@ func (n *Node) start(cfg Config) error {
 	})
 	n.gossip, err = gossip.New(n.ctx, n.host, gossip.Config{
 		Topic:          cfg.Network.Topic(),
-		Store:          n.store,
+		Store:          merged,
 		Admit:          n.admit.AdmitPeer,
-		Check:          check,
+		Check:          replica.check,
 		ScoreWhitelist: cfg.ScoreWhitelist,
 		Hub:            cfg.Hub,
 		Relay:          relayPeer(cfg.Relay),
@@ -375,6 +389,9 @@ func (n *Node) Close() error {
 		}
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())
+		}
+		if n.cfg.Invites != nil {
+			errs = append(errs, n.cfg.Invites.Close())
 		}
 		if n.gossip != nil {
 			errs = append(errs, n.gossip.Close())

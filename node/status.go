@@ -30,7 +30,7 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		Started:       n.started,
 		Addrs:         n.addrs(),
 		API:           n.APIAddr(),
-		Records:       uint64(st.Live),
+		Records:       n.userRecords(st.Live),
 		Tombstones:    uint64(st.Tombstones),
 		Digest:        st.Digest.String(),
 		Vector:        vec,
@@ -149,4 +149,11 @@ func p2pAddrs(id peer.ID, addrs []ma.Multiaddr) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// userRecords is the live record count without the group's membership
+// records, which syncnode writes itself: a user who wrote nine records
+// sees nine.
+func (n *Node) userRecords(live int64) uint64 {
+	return uint64(max(live-int64(n.members.Records()), 0))
 }

@@ -228,6 +228,12 @@ var _ network.Notifiee = connNotifee{}
 
 func (c connNotifee) Connected(net network.Network, conn network.Conn) {
 	p := conn.RemotePeer()
+	if c.n.members.RevokedPeer(p) {
+		// A host built without memberGater (New's caller chose the host)
+		// still drops a revoked device at once.
+		go net.ClosePeer(p)
+		return
+	}
 	if len(net.ConnsToPeer(p)) > 1 || conn.Stat().Limited {
 		// A limited (relayed) connection carries no sync: the relay
 		// itself does, and hole punching may yet open a direct one.

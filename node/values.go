@@ -58,16 +58,23 @@ func (n *Node) List(ns, prefix, after string, limit int) ([]crdt.Record, bool, e
 	return recs, more, nil
 }
 
-// Changes reads the change feed after since, values opened.
+// Changes reads the change feed after since, values opened. Without a
+// namespace it leaves out syncnode's own (membership records): a client
+// watching everything wants its data; it can still ask for those by name.
 func (n *Node) Changes(since uint64, ns string, limit int) ([]store.Change, uint64, error) {
 	page, next, err := n.store.Changes(since, ns, limit)
 	if err != nil {
 		return nil, since, err
 	}
-	for i := range page {
-		if page[i].Record, err = n.open(page[i].Record); err != nil {
+	out := page[:0]
+	for _, c := range page {
+		if ns == "" && crdt.IsSystemNamespace(c.Record.NS) {
+			continue
+		}
+		if c.Record, err = n.open(c.Record); err != nil {
 			return nil, since, err
 		}
+		out = append(out, c)
 	}
-	return page, next, nil
+	return out, next, nil
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
-	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node"
 )
 
@@ -18,26 +17,15 @@ type devices interface {
 	RevokedPeer(p peer.ID) bool
 }
 
-// admission admits paired, non-revoked devices and their records. A
-// record's origin is its writer's peer ID; the relay's own records (thin
-// clients' writes) are admitted too.
-type admission struct {
-	reg  devices
-	self peer.ID
-}
+// admission admits paired, non-revoked devices. Records need no check of
+// their own here: a revoked device's registry revocation is also written to
+// the group as a membership record (see Relay.revoked), which every node,
+// this one included, enforces on records.
+type admission struct{ reg devices }
 
 var _ node.Admission = admission{}
 
 func (a admission) AdmitPeer(p peer.ID) bool { return a.reg.Admitted(p) }
-
-func (a admission) AdmitOrigin(o crdt.NodeID) bool {
-	p, err := peer.Decode(string(o))
-	if err != nil {
-		// Not a device of ours; nothing to revoke.
-		return true
-	}
-	return !a.reg.RevokedPeer(p)
-}
 
 // gater refuses a revoked or expired device's connections at the handshake. Unpaired
 // peers get in, for the pairing exchange only: gossip and anti-entropy

@@ -148,6 +148,15 @@ func has(n *node.Node, ns, key, value string) bool {
 
 // held reports whether n holds a live record for the key, whatever its
 // value: on the relay, values are sealed and it cannot read them.
+// count returns how many live records n holds in ns.
+func count(n *node.Node, ns string) int {
+	recs, _, err := n.List(ns, "", "", 1000)
+	if err != nil {
+		return -1
+	}
+	return len(recs)
+}
+
 func held(n *node.Node, ns, key string) bool {
 	rec, err := n.Get(ns, key)
 	return err == nil && !rec.Deleted

@@ -23,6 +23,7 @@ import (
 	"github.com/syncnode/syncnode/node"
 	"github.com/syncnode/syncnode/node/datadir"
 	"github.com/syncnode/syncnode/node/invite"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/node/ratelimit"
 	"github.com/syncnode/syncnode/relay/registry"
 )
@@ -188,6 +189,7 @@ func start(opts Options, public []ma.Multiaddr, httpLn net.Listener) (*Relay, er
 		ScoreWhitelist: opts.ScoreWhitelist,
 		Hub:            true,
 		Admission:      admission{reg: reg},
+		OnRevoke:       r.meshRevoked,
 		Gater:          gater{reg},
 		HostOptions:    hostOpts,
 		Mounts:         map[string]http.Handler{adminPrefix: r.adminHandler()},
@@ -203,6 +205,7 @@ func start(opts Options, public []ma.Multiaddr, httpLn net.Listener) (*Relay, er
 	n.Host().SetStreamHandler(controlProtocol, r.handleControl)
 	n.Host().Network().Notify(&network.NotifyBundle{ConnectedF: r.connected})
 	reg.OnRevoke(r.revoked)
+	r.reconcileRevocations()
 	if err := r.writeAddrs(dir); err != nil {
 		r.Close()
 		return nil, err
@@ -300,11 +303,48 @@ func (r *Relay) connected(_ network.Network, c network.Conn) {
 	context.AfterFunc(r.ctx, func() { t.Stop() })
 }
 
-// revoked cuts a revoked device off at once; the gater keeps it out.
+// revoked cuts a device revoked by its token off at once (the gater keeps
+// it out) and revokes it for the whole group: every device then refuses
+// its connections and its later records too.
 func (r *Relay) revoked(d registry.Device) {
 	r.log.Info("device revoked", "device", d.Name, "peer", d.Peer)
-	if d.Peer != "" {
-		_ = r.node.Host().Network().ClosePeer(d.Peer)
+	if d.Peer == "" {
+		return
+	}
+	_ = r.node.Host().Network().ClosePeer(d.Peer)
+	if _, err := r.node.Revoke(r.ctx, d.Peer.String()); err != nil && r.ctx.Err() == nil {
+		r.log.Error("could not spread a revocation to the group", "device", d.Name, "err", err)
+	}
+}
+
+// meshRevoked revokes the token of a device that some device revoked for
+// the group, so that `token list` tells the truth and the token stops
+// working for HTTP sync too.
+func (r *Relay) meshRevoked(d membership.Device) {
+	p, err := peer.Decode(string(d.ID))
+	if err != nil {
+		return
+	}
+	dev, ok := r.reg.ByPeer(p)
+	if !ok || dev.Revoked {
+		return
+	}
+	// Off the merge path: revoking persists the registry.
+	r.spawn(func() {
+		if _, err := r.reg.Revoke(dev.Name); err != nil && r.ctx.Err() == nil {
+			r.log.Error("could not revoke the token of a device revoked by the group", "device", dev.Name, "err", err)
+		}
+	})
+}
+
+// reconcileRevocations writes the group revocation of every device whose
+// token was revoked before revocations spread to the group (or while the
+// write failed), so that devices refuse it too.
+func (r *Relay) reconcileRevocations() {
+	for _, d := range r.reg.List() {
+		if d.Revoked && d.Peer != "" && !r.node.Members().RevokedPeer(d.Peer) {
+			r.revoked(d)
+		}
 	}
 }
 

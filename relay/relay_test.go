@@ -75,6 +75,34 @@ func TestRevokedDeviceIsCutOff(t *testing.T) {
 	if len(g.relay.Node().Host().Network().ConnsToPeer(b.ID())) != 0 {
 		t.Error("a revoked device reconnected")
 	}
+	// The token's revocation spreads to the group: the laptop cuts the
+	// phone off too, even the connection through the relay's circuit.
+	eventually(t, "the laptop learns of the revocation", func() bool { return a.Members().RevokedPeer(b.ID()) })
+	eventually(t, "the laptop holds no connection to the phone", func() bool {
+		return len(a.Host().Network().ConnsToPeer(b.ID())) == 0
+	})
+	if held(a, "tasks", "after") {
+		t.Error("the laptop took a revoked device's write")
+	}
+}
+
+// TestDeviceRevocationRevokesTheRelayToken: a revocation written on a
+// device reaches the relay, which then refuses that device's token as well.
+func TestDeviceRevocationRevokesTheRelayToken(t *testing.T) {
+	g := newGroup(t)
+	a := g.device(g.token("laptop"))
+	b := g.device(g.token("phone"))
+	eventually(t, "the laptop knows the phone", func() bool { return len(a.Devices()) >= 2 })
+	if _, err := a.Revoke(context.Background(), b.ID().String()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the relay revokes the phone's token", func() bool {
+		d, ok := g.relay.Registry().ByPeer(b.ID())
+		return ok && d.Revoked
+	})
+	eventually(t, "the relay drops the phone", func() bool {
+		return len(g.relay.Node().Host().Network().ConnsToPeer(b.ID())) == 0
+	})
 }
 
 func TestDevicesReachEachOtherThroughTheCircuit(t *testing.T) {

@@ -59,37 +59,30 @@ func TestLANDiscovery(t *testing.T) {
 	a, b, c, d := hosts[0], hosts[1], hosts[2], hosts[3]
 	group := hosts[:3]
 
+	// A hands out invites while it runs, one single-use code each for B
+	// and C, which redeem them over the LAN. join keeps A's addresses as
+	// static peers; they are dropped, so that B and C can find A only by
+	// mDNS.
 	a.id = a.initialize(t, "init")
-	// A is not running, so its invite code carries no addresses: B and C
-	// can find A only by mDNS.
-	var inv struct {
-		Code  string   `json:"code"`
-		Addrs []string `json:"addrs"`
-	}
-	stdout, stderr := a.mustRun(t, "invite", "--json")
-	if err := json.Unmarshal([]byte(stdout), &inv); err != nil || inv.Code == "" {
-		t.Fatalf("invite --json = %q (%v)", stdout, err)
-	}
-	if len(inv.Addrs) != 0 {
-		t.Fatalf("invite of a stopped node carries addresses %v", inv.Addrs)
-	}
-	t.Logf("invite: %s", strings.TrimSpace(stderr))
+	a.start(t)
 	for _, h := range []*lanHost{b, c} {
-		h.id = h.initialize(t, "join", inv.Code)
-		if peers, err := os.ReadFile(filepath.Join(h.data, node.PeersFile)); err == nil && len(bytes.TrimSpace(peers)) != 0 {
-			t.Fatalf("%s has static peers after join, so discovery would not be by mDNS alone:\n%s", h.name, peers)
-		} else if err != nil && !os.IsNotExist(err) {
+		h.id = h.initialize(t, "join", lanInvite(t, a))
+		peers := filepath.Join(h.data, node.PeersFile)
+		if saved, err := os.ReadFile(peers); err != nil || !bytes.Contains(saved, []byte(a.id)) {
+			t.Fatalf("%s: join saved peers %q (%v), want A's addresses", h.name, saved, err)
+		}
+		if err := os.Remove(peers); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d.id = d.initialize(t, "init")
 
 	start := time.Now()
-	for _, h := range hosts {
+	for _, h := range hosts[1:] {
 		h.start(t)
 	}
 	allUp := time.Now()
-	t.Logf("4 nodes up in %v", allUp.Sub(start).Round(time.Millisecond))
+	t.Logf("B, C and D up in %v, A already running", allUp.Sub(start).Round(time.Millisecond))
 
 	// isolated fails the test at once if D and the group ever see each
 	// other; every poll below calls it.
@@ -199,6 +192,19 @@ func (h *lanHost) mustRun(t *testing.T, args ...string) (stdout, stderr string) 
 		t.Fatalf("%s: syncnode %s: %v\nstderr: %s", h.name, strings.Join(args, " "), err, stderr)
 	}
 	return stdout, stderr
+}
+
+// lanInvite asks h's running node for a single-use join code.
+func lanInvite(t *testing.T, h *lanHost) string {
+	t.Helper()
+	stdout, _ := h.mustRun(t, "invite", "--json")
+	var inv struct {
+		Code string `json:"code"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &inv); err != nil || inv.Code == "" {
+		t.Fatalf("%s: invite --json = %q (%v)", h.name, stdout, err)
+	}
+	return inv.Code
 }
 
 // initialize sets up the host's data dir with init or join and returns its

@@ -17,6 +17,7 @@ import (
 
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/syncnode/syncnode/node"
 	"github.com/syncnode/syncnode/node/netnstest"
 	"github.com/syncnode/syncnode/node/seal"
 	"github.com/syncnode/syncnode/relay"
@@ -90,21 +91,11 @@ func TestRelayNetns(t *testing.T) {
 	lap("relay joined and running")
 
 	// 2. Tokens come from the running relay; B and C join A's group with
-	// a code from the stopped A, which carries no addresses.
+	// single-use codes from the running A. B redeems its code from A's
+	// network, as a phone joins at home before it leaves; C sits beside
+	// A. join keeps A's addresses as static peers: they are dropped, so
+	// that B and C meet A only through the relay.
 	laptop, phone := relayToken(t, r, "laptop"), relayToken(t, r, "phone")
-	var inv struct {
-		Code  string   `json:"code"`
-		Addrs []string `json:"addrs"`
-	}
-	relayJSON(t, a, &inv, "invite")
-	if len(inv.Addrs) != 0 {
-		t.Fatalf("invite of a stopped node carries addresses %v", inv.Addrs)
-	}
-	b.id = b.initialize(t, "join", inv.Code)
-	c.id = c.initialize(t, "join", inv.Code)
-	lap("tokens created, B and C joined")
-
-	// 3. A and B pair with the relay and sync through it, both ways.
 	// device runs h's node with the relay; an empty token means none.
 	device := func(h *lanHost, ip, relayAddr, token string) {
 		args := []string{"run", "--no-mdns", "--listen", "/ip4/" + ip + "/tcp/0", "--api", "127.0.0.1:0", "--relay", relayAddr}
@@ -114,6 +105,18 @@ func TestRelayNetns(t *testing.T) {
 		startDaemon(t, h, args...)
 	}
 	device(a, star.Spokes[0].IP, toA, laptop)
+	bAtHome := *b
+	bAtHome.ns = a.ns
+	b.id = bAtHome.initialize(t, "join", lanInvite(t, a))
+	c.id = c.initialize(t, "join", lanInvite(t, a))
+	for _, h := range []*lanHost{b, c} {
+		if err := os.Remove(filepath.Join(h.data, node.PeersFile)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lap("tokens created, A running, B and C joined")
+
+	// 3. A and B pair with the relay and sync through it, both ways.
 	device(b, star.Spokes[1].IP, toB, phone)
 	for h, name := range map[*lanHost]string{a: "laptop", b: "phone"} {
 		lanWaitUntil(t, time.Now().Add(relayConverge), h.name+" to pair as "+name, func() (bool, string) {

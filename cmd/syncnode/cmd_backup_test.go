@@ -32,6 +32,17 @@ func TestBackupRestore(t *testing.T) {
 	if _, errOut, err := runCLI(t, "", "restore", live, "--data", a); err == nil || !strings.Contains(errOut, "running") {
 		t.Fatalf("restore under a running node: err=%v stderr=%q, want a refusal", err, errOut)
 	}
+	// A backup holds values sealed under the group's key: it is restored
+	// into a data dir of the same group (a wiped device rejoins first).
+	// Invites come from the running node, one code per device.
+	b, c := filepath.Join(tmp, "b"), filepath.Join(tmp, "c")
+	for _, dir := range []string{b, c} {
+		var inv struct{ Code string }
+		if err := json.Unmarshal([]byte(mustCLI(t, "invite", "--json", "--data", a)), &inv); err != nil {
+			t.Fatal(err)
+		}
+		mustCLI(t, "join", inv.Code, "--data", dir)
+	}
 	node.kill()
 	// With the node gone (its api-addr left behind), backup opens the store.
 	offline := filepath.Join(tmp, "offline.backup")
@@ -39,14 +50,6 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("backup with no node: %q, want it taken from the store", out)
 	}
 
-	// A backup holds values sealed under the group's key: it is restored
-	// into a data dir of the same group (a wiped device rejoins first).
-	var inv struct{ Code string }
-	if err := json.Unmarshal([]byte(mustCLI(t, "invite", "--json", "--data", a)), &inv); err != nil {
-		t.Fatal(err)
-	}
-	b := filepath.Join(tmp, "b")
-	mustCLI(t, "join", inv.Code, "--data", b)
 	if out := mustCLI(t, "restore", live, "--data", b); !strings.Contains(out, "first sync") {
 		t.Fatalf("restore: %q, want a note that local writes wait for a sync", out)
 	}
@@ -62,8 +65,6 @@ func TestBackupRestore(t *testing.T) {
 	}
 
 	// A standalone restore from stdin takes local writes at once.
-	c := filepath.Join(tmp, "c")
-	mustCLI(t, "join", inv.Code, "--data", c)
 	backup, err := os.ReadFile(offline)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/urfave/cli/v2"
@@ -17,38 +19,51 @@ import (
 func inviteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "invite",
-		Usage:     "print a code that lets another device (or, with --relay, a relay) join this group",
+		Usage:     "print a single-use code that lets another device (or, with --relay, a relay) join this group",
 		ArgsUsage: " ",
-		Flags:     clientFlags(&cli.BoolFlag{Name: "relay", Usage: "print a relay code: what a relay needs to join the group's network, never the secret"}),
+		Flags: clientFlags(
+			&cli.BoolFlag{Name: "relay", Usage: "print a relay code: what a relay needs to join the group's network, never the secret"},
+			&cli.DurationFlag{Name: "ttl", EnvVars: env("ttl"), Value: invite.DefaultTTL,
+				Usage: fmt.Sprintf("how long the code stays valid (%v to %v); it works once either way", invite.MinTTL, invite.MaxTTL)},
+		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
-				return usagef("syncnode invite [--data DIR] [--relay]")
-			}
-			dir, err := openDataDir(c)
-			if err != nil {
-				return err
-			}
-			secret, err := dir.Secret()
-			if err != nil {
-				return err
+				return usagef("syncnode invite [--data DIR] [--ttl 15m] [--relay]")
 			}
 			if c.Bool("relay") {
+				dir, err := openDataDir(c)
+				if err != nil {
+					return err
+				}
+				secret, err := dir.Secret()
+				if err != nil {
+					return err
+				}
 				return printRelayCode(c, secret.Network())
 			}
-			addrs, err := runningAddrs(c)
+			cl, err := connect(c)
 			if err != nil {
-				fmt.Fprintf(c.App.ErrWriter, "syncnode: note: %v; the code carries no addresses, so the new device finds this one only by mDNS on the LAN\n", err)
+				return fmt.Errorf("invite: start the node first: syncnode run%s; invites are handed out by the running node (%w)", dataArg(c), err)
 			}
-			code := invite.Encode(invite.Invite{Secret: secret, Addrs: addrs})
-			res := struct {
-				Code  string   `json:"code"`
-				Addrs []string `json:"addrs"`
-			}{code, addrStrings(addrs)}
-			return out(c).result(res, func(w io.Writer) {
-				fmt.Fprintf(w, "%s\n\nOn the new device run:\n  syncnode join %s\n", code, code)
+			inv, err := cl.Invite(c.Context, c.Duration("ttl"))
+			if err != nil {
+				return fmt.Errorf("invite: %w", err)
+			}
+			return out(c).result(inv, func(w io.Writer) {
+				fmt.Fprintf(w, "%s\n\nOn the new device run:\n  syncnode join %s\n\n", inv.Code, inv.Code)
+				fmt.Fprintf(w, "The code works once, until %s (in %v), while this node runs.\n",
+					inv.Expires.Local().Format(time.DateTime), time.Until(inv.Expires).Round(time.Second))
 			})
 		},
 	}
+}
+
+// dataArg is " --data DIR" if --data was given, for advice to print.
+func dataArg(c *cli.Context) string {
+	if p := c.String("data"); p != "" {
+		return " --data " + p
+	}
+	return ""
 }
 
 func printRelayCode(c *cli.Context, network group.Network) error {
@@ -58,23 +73,6 @@ func printRelayCode(c *cli.Context, network group.Network) error {
 	}{code}, func(w io.Writer) {
 		fmt.Fprintf(w, "%s\n\nOn the relay host run:\n  syncnode relay --data DIR --join %s\n", code, code)
 	})
-}
-
-// runningAddrs asks the running node for its dialable addresses.
-func runningAddrs(c *cli.Context) ([]ma.Multiaddr, error) {
-	cl, err := connect(c)
-	if err != nil {
-		return nil, err
-	}
-	st, err := cl.Status(c.Context)
-	if err != nil {
-		return nil, fmt.Errorf("ask the running node for its addresses: %w", err)
-	}
-	addrs, err := node.ParseAddrs(st.Addrs)
-	if err != nil {
-		return nil, fmt.Errorf("node address: %w", err)
-	}
-	return addrs, nil
 }
 
 func addrStrings(addrs []ma.Multiaddr) []string {
@@ -88,29 +86,43 @@ func addrStrings(addrs []ma.Multiaddr) []string {
 func joinCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "join",
-		Usage:     "set up a fresh data dir in the group of an invite code",
+		Usage:     "set up a fresh data dir in the group of an invite code, redeeming it with the inviting node",
 		ArgsUsage: "CODE",
 		Flags:     []cli.Flag{dataFlag(), jsonFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("syncnode join CODE [--data DIR]")
 			}
-			inv, err := invite.Decode(c.Args().Get(0))
+			code := c.Args().Get(0)
+			inv, err := invite.Decode(code)
 			if err != nil {
 				return fmt.Errorf("join: %w", err)
+			}
+			if inv.Expired(time.Now()) {
+				return fmt.Errorf("join: the code expired at %s: %w", inv.Expires.Local().Format(time.DateTime), invite.ErrExpired)
 			}
 			path, err := dataPath(c)
 			if err != nil {
 				return err
 			}
-			dir, err := datadir.Init(path, &inv.Secret)
+			// A redeemed code is spent: check the data dir before.
+			if _, err := datadir.Open(path); err == nil {
+				return fmt.Errorf("join: %s already holds a device; give a fresh --data directory: %w", path, datadir.ErrAlreadyInitialized)
+			}
+			ctx, cancel := context.WithTimeout(c.Context, invite.RedeemTimeout)
+			defer cancel()
+			joined, err := invite.Redeem(ctx, code)
+			if err != nil {
+				return fmt.Errorf("join: %w", err)
+			}
+			dir, err := datadir.Init(path, &joined.Secret)
 			if errors.Is(err, datadir.ErrAlreadyInitialized) {
 				return fmt.Errorf("join: %s already holds a device; give a fresh --data directory: %w", path, err)
 			}
 			if err != nil {
 				return fmt.Errorf("join: %w", err)
 			}
-			if err := node.SavePeers(dir, inv.Addrs); err != nil {
+			if err := node.SavePeers(dir, joined.Addrs); err != nil {
 				return fmt.Errorf("join: %w", err)
 			}
 			id, err := deviceID(dir)
@@ -121,7 +133,7 @@ func joinCommand() *cli.Command {
 				ID    string   `json:"id"`
 				Data  string   `json:"data"`
 				Peers []string `json:"peers"`
-			}{id.String(), dir.Path, addrStrings(inv.Addrs)}
+			}{id.String(), dir.Path, addrStrings(joined.Addrs)}
 			return out(c).result(res, func(w io.Writer) {
 				fmt.Fprintf(w, "joined the group as device %s\ndata %s\nstart it with: syncnode run --data %s\n", id, dir.Path, dir.Path)
 			})

@@ -25,12 +25,13 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "relay-token", EnvVars: env("relay-token"), Usage: "token from `syncnode relay token create`; remembered after the first pairing"},
 			&cli.BoolFlag{Name: "no-mdns", EnvVars: env("no-mdns"), Usage: "do not discover peers on the LAN"},
 			&cli.StringSliceFlag{Name: "mdns-iface", EnvVars: env("mdns-iface"), Usage: "interface for mDNS, repeatable (default: all multicast interfaces)"},
+			&cli.StringFlag{Name: "name", EnvVars: env("name"), Usage: "this device's name in `syncnode devices` (default: the host name)"},
 			&cli.DurationFlag{Name: "sync-interval", EnvVars: env("sync-interval"), Value: node.DefaultSyncInterval, Usage: "mean time between background anti-entropy rounds; 0 turns background anti-entropy (the timer and the check after each burst) off"},
 			&cli.StringFlag{Name: "log-level", EnvVars: env("log-level"), Value: "info", Usage: "debug, info, warn or error"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
-				return usagef("syncnode run [--data DIR] [--listen MADDR]... [--api HOST:PORT] [--relay MADDR [--relay-token TOKEN]] [--no-mdns] [--mdns-iface IFACE]")
+				return usagef("syncnode run [--data DIR] [--listen MADDR]... [--api HOST:PORT] [--relay MADDR [--relay-token TOKEN]] [--no-mdns] [--mdns-iface IFACE] [--name NAME]")
 			}
 			path, err := dataPath(c)
 			if err != nil {
@@ -53,6 +54,7 @@ func runCommand() *cli.Command {
 				RelayToken:     c.String("relay-token"),
 				MDNS:           !c.Bool("no-mdns"),
 				MDNSInterfaces: c.StringSlice("mdns-iface"),
+				Name:           c.String("name"),
 				SyncInterval:   interval,
 				Version:        buildVersion(),
 				Logger:         logger,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,12 +36,13 @@ func TestRelayWalkthrough(t *testing.T) {
 	if !strings.HasPrefix(code, "syncnode-relay1-") {
 		t.Fatalf("relay code %q", code)
 	}
-	join := decodeJSON[struct{ Code string }](t, mustCLI(t, "invite", "--data", laptop, "--json")).Code
-	mustCLI(t, "join", join, "--data", phone)
 
 	relay := startRelay(t, rdir, "--join", code)
 	if out := mustCLI(t, "health", "--data", rdir); strings.TrimSpace(out) != "ok" {
 		t.Errorf("health = %q, want ok", out)
+	}
+	if _, stderr, err := runCLI(t, "", "invite", "--data", rdir); err == nil || !strings.Contains(stderr, "a relay cannot invite devices") {
+		t.Errorf("invite on the relay: err=%v stderr=%q, want a refusal", err, stderr)
 	}
 	addrs := decodeJSON[struct{ Addrs []string }](t, mustCLI(t, "relay", "addr", "--data", rdir, "--json")).Addrs
 	if len(addrs) == 0 || !strings.Contains(addrs[0], "/p2p/") {
@@ -54,6 +56,13 @@ func TestRelayWalkthrough(t *testing.T) {
 	}
 
 	startNode(t, laptop, "--relay", addrs[0], "--relay-token", tl.Token)
+	// The running laptop invites the phone. join keeps the laptop as a
+	// static peer; drop it, so the phone knows only the relay.
+	join := decodeJSON[struct{ Code string }](t, mustCLI(t, "invite", "--data", laptop, "--json")).Code
+	mustCLI(t, "join", join, "--data", phone)
+	if err := os.Remove(filepath.Join(phone, "peers")); err != nil {
+		t.Fatal(err)
+	}
 	ph := startNode(t, phone, "--relay", addrs[0], "--relay-token", tp.Token)
 	mustCLI(t, "put", "tasks", "t1", `{"title":"x"}`, "--data", laptop)
 	eventually(t, 20*time.Second, "the phone gets the laptop's write", func() bool {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/store"
@@ -40,8 +41,21 @@ type Backend interface {
 	// Peers lists the peers the node knows. It may talk to them, bounded by
 	// ctx.
 	Peers(ctx context.Context) ([]Peer, error)
+	// Devices lists the group's devices as the node knows them.
+	Devices() []Device
+	// Revoke revokes a device, by name or ID, for the whole group, and
+	// returns it. Errors wrap membership.ErrUnknownDevice,
+	// ErrAmbiguousDevice, ErrRevokesItself or ErrSelfRevoked when the
+	// request cannot be met.
+	Revoke(ctx context.Context, nameOrID string) (Device, error)
 	// Backup writes a consistent full backup of the store to w and returns
 	// the bytes written. It blocks until the backup is written or w fails;
 	// writes may continue meanwhile.
 	Backup(w io.Writer) (int64, error)
+	// Invite issues a single-use join code valid for ttl (invite.MinTTL to
+	// invite.MaxTTL) and returns it with its expiry. It fails with
+	// ErrCannotInvite on a node without the group secret (a relay), and
+	// with an error wrapping invite.ErrTooManyPending when too many invites
+	// are pending.
+	Invite(ctx context.Context, ttl time.Duration) (Invite, error)
 }

@@ -11,6 +11,7 @@
 //	GET    /v1/changes              ?since= &ns= &limit= &wait= (long poll)
 //	GET    /v1/watch                ?ns= &since= or Last-Event-ID (text/event-stream)
 //	GET    /v1/status, /v1/peers, /metrics
+//	POST   /v1/invites              body {"ttl":"15m"} or none → 201 {"code","expires"}
 //	GET    /healthz                 the only route without the token
 //
 // A namespace may hold '/', so the last path segment is the key and the

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -35,8 +36,14 @@ func statusOf(err error) int {
 		return re.status
 	case errors.Is(err, crdt.ErrInvalid):
 		return http.StatusBadRequest
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, membership.ErrUnknownDevice):
 		return http.StatusNotFound
+	case errors.Is(err, membership.ErrAmbiguousDevice):
+		return http.StatusConflict
+	case errors.Is(err, membership.ErrRevokesItself):
+		return http.StatusBadRequest
+	case errors.Is(err, membership.ErrSelfRevoked):
+		return http.StatusForbidden
 	case errors.Is(err, store.ErrClosed), errors.Is(err, store.ErrRestored),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable

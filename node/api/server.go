@@ -122,11 +122,14 @@ func New(cfg Config) (*Server, error) {
 		failures:    ratelimit.New(rate.Every(failEvery), failBurst, maxSources, nil),
 	}
 	s.routes = map[string]methods{
-		"/v1/changes": {http.MethodGet: s.changes},
-		"/v1/watch":   {http.MethodGet: s.watch},
-		"/v1/status":  {http.MethodGet: s.status},
-		"/v1/peers":   {http.MethodGet: s.peers},
-		"/v1/backup":  {http.MethodGet: s.backup},
+		"/v1/changes":        {http.MethodGet: s.changes},
+		"/v1/watch":          {http.MethodGet: s.watch},
+		"/v1/status":         {http.MethodGet: s.status},
+		"/v1/peers":          {http.MethodGet: s.peers},
+		"/v1/backup":         {http.MethodGet: s.backup},
+		"/v1/invites":        {http.MethodPost: s.createInvite},
+		"/v1/devices":        {http.MethodGet: s.devices},
+		"/v1/devices/revoke": {http.MethodPost: s.revoke},
 	}
 	if cfg.Metrics != nil {
 		s.routes["/metrics"] = methods{http.MethodGet: cfg.Metrics.ServeHTTP}

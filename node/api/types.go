@@ -66,6 +66,20 @@ type PeersResponse struct {
 	Peers []Peer `json:"peers"`
 }
 
+// InviteRequest is the body of POST /v1/invites, which may be empty.
+type InviteRequest struct {
+	// TTL is how long the code stays valid, a Go duration such as "15m";
+	// empty means invite.DefaultTTL.
+	TTL string `json:"ttl,omitempty"`
+}
+
+// Invite answers POST /v1/invites: a single-use join code and when it
+// expires.
+type Invite struct {
+	Code    string    `json:"code"`
+	Expires time.Time `json:"expires"`
+}
+
 // Health answers GET /healthz.
 type Health struct {
 	OK bool `json:"ok"`
@@ -144,3 +158,31 @@ func FromChange(c store.Change) Change {
 
 // FormatCursor renders a feed position as a cursor.
 func FormatCursor(pos uint64) string { return strconv.FormatUint(pos, 10) }
+
+// Device is one device of the group, as GET /v1/devices lists it.
+type Device struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Relay     bool       `json:"relay"`
+	Self      bool       `json:"self"`
+	Announced *time.Time `json:"announced,omitempty"`
+	Revoked   bool       `json:"revoked"`
+	RevokedBy string     `json:"revoked_by,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// DevicesResponse answers GET /v1/devices.
+type DevicesResponse struct {
+	Devices []Device `json:"devices"`
+}
+
+// RevokeRequest is the body of POST /v1/devices/revoke: the device to
+// revoke, by name or ID.
+type RevokeRequest struct {
+	Device string `json:"device"`
+}
+
+// RevokeResponse answers POST /v1/devices/revoke with the revoked device.
+type RevokeResponse struct {
+	Device Device `json:"device"`
+}

@@ -46,13 +46,14 @@ func TestRelayCodeBadInput(t *testing.T) {
 		code string
 		want error
 	}{
-		"join code":  {Encode(Invite{Secret: group.Secret{1}}), ErrRelayPrefix},
+		"join code":  {mustEncode(t, sample(t)), ErrRelayPrefix},
 		"empty":      {"", ErrRelayPrefix},
 		"truncated":  {good[:len(good)-10], ErrTruncated},
 		"typo":       {string(typo), ErrChecksum},
 		"bad char":   {good + "!", ErrEncoding},
 		"too long":   {RelayPrefix + strings.Repeat("A", MaxCodeLen), ErrTooLong},
-		"wrong size": {wrap(RelayPrefix, []byte{Version, 1, 2, 3}), ErrTruncated},
+		"wrong size": {wrap(RelayPrefix, []byte{RelayVersion, 1, 2, 3}), ErrTruncated},
+		"version":    {wrap(RelayPrefix, append([]byte{RelayVersion + 1}, group.Secret{1}.Network().Bytes()...)), ErrVersion},
 	} {
 		if _, err := DecodeRelay(tc.code); !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", name, err, tc.want)

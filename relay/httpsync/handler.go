@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/api"
 )
 
@@ -169,9 +170,13 @@ func (h *handler) pull(since uint64, limit int) (SyncResponse, error) {
 		page = page[:limit]
 		res.ServerSeq = page[limit-1].Pos
 	}
-	res.Changes = make([]Change, len(page))
-	for i, c := range page {
-		res.Changes[i] = fromChange(c)
+	// syncnode's own namespaces (the group's device list) are not the
+	// client's data; server_seq still moves past them.
+	res.Changes = make([]Change, 0, len(page))
+	for _, c := range page {
+		if !crdt.IsSystemNamespace(c.Record.NS) {
+			res.Changes = append(res.Changes, fromChange(c))
+		}
 	}
 	return res, nil
 }

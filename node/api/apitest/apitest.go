@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/syncnode/syncnode/node/api"
+	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/store"
 )
 
@@ -26,9 +29,11 @@ const Token = "test-token"
 type Backend struct {
 	*store.Store
 
-	mu     sync.Mutex
-	status api.Status
-	peers  []api.Peer
+	mu      sync.Mutex
+	status  api.Status
+	peers   []api.Peer
+	devices []api.Device
+	invite  func(ttl time.Duration) (api.Invite, error) // see SetInvite
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -119,4 +124,41 @@ func NewServer(tb testing.TB, cfg api.Config) *Server {
 		ts.Close()
 	})
 	return &Server{Server: ts, Addr: cfg.Addr}
+}
+
+// SetDevices sets what Devices returns and Revoke searches.
+func (b *Backend) SetDevices(devs []api.Device) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.devices = devs
+}
+
+// Devices returns the devices last set.
+func (b *Backend) Devices() []api.Device {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.devices)
+}
+
+// Revoke marks the device with that ID, or the only one with that name,
+// revoked; it refuses the one marked Self, as a node does.
+func (b *Backend) Revoke(_ context.Context, nameOrID string) (api.Device, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var found []int
+	for i, d := range b.devices {
+		if d.ID == nameOrID || d.Name == nameOrID {
+			found = append(found, i)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return api.Device{}, membership.ErrUnknownDevice
+	case len(found) > 1:
+		return api.Device{}, membership.ErrAmbiguousDevice
+	case b.devices[found[0]].Self:
+		return api.Device{}, membership.ErrRevokesItself
+	}
+	b.devices[found[0]].Revoked = true
+	return b.devices[found[0]], nil
 }

@@ -1,0 +1,91 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node"
+	"github.com/syncnode/syncnode/node/group"
+	"github.com/syncnode/syncnode/store"
+)
+
+func nodeID(n *node.Node) crdt.NodeID { return crdt.NodeID(n.ID().String()) }
+
+func holds(n *node.Node, ns, key string) bool {
+	_, err := n.Get(ns, key)
+	return err == nil
+}
+
+func connected(a, b *node.Node) bool {
+	return len(a.Host().Network().ConnsToPeer(b.ID())) > 0
+}
+
+// TestRevokedDeviceIsCutOffEverywhere is the security battery's revocation
+// item: once any device revokes mallory, every device refuses mallory's
+// connections and its new records, even records carried by a device that
+// had not heard of the revocation yet; mallory's writes from before the
+// revocation stay valid everywhere, so replicas still agree.
+func TestRevokedDeviceIsCutOffEverywhere(t *testing.T) {
+	secret, _ := group.NewSecret()
+	ctx := context.Background()
+	alice := device(t, secret)
+	bob := device(t, secret, fullAddr(alice))
+	mallory := device(t, secret, fullAddr(alice), fullAddr(bob))
+
+	must(mallory.Put(ctx, "tasks", "before", []byte(`"written while trusted"`)))
+	eventually(t, "every device knows the other two", func() bool {
+		return len(alice.Devices()) == 3 && len(bob.Devices()) == 3 && len(mallory.Devices()) == 3
+	})
+	eventually(t, "mallory's early write reaches bob", func() bool { return holds(bob, "tasks", "before") })
+
+	revoked, err := alice.Revoke(ctx, string(nodeID(mallory)))
+	if err != nil || !revoked.Revoked {
+		t.Fatalf("Revoke = %+v, %v", revoked, err)
+	}
+	eventually(t, "bob learns of the revocation", func() bool { return bob.Members().Revoked(nodeID(mallory)) })
+	eventually(t, "mallory is disconnected from alice and bob", func() bool {
+		return !connected(mallory, alice) && !connected(mallory, bob)
+	})
+
+	// Mallory dials bob again: bob's gater refuses it at the handshake.
+	_ = mallory.Connect(ctx, peer.AddrInfo{ID: bob.ID(), Addrs: bob.Host().Addrs()})
+	eventually(t, "no connection from mallory to bob survives", func() bool { return !connected(mallory, bob) })
+	if _, err := mallory.SyncWith(ctx, bob.ID()); err == nil {
+		t.Error("mallory could still run anti-entropy with bob")
+	}
+
+	// Carol starts late, and meets mallory as well as bob: whichever she
+	// hears first, mallory's new write must not stay with her, and must
+	// never reach bob through her.
+	must(mallory.Put(ctx, "tasks", "after", []byte(`"written once revoked"`)))
+	carol := device(t, secret, fullAddr(mallory), fullAddr(bob))
+	eventually(t, "carol learns of the revocation", func() bool { return carol.Members().Revoked(nodeID(mallory)) })
+	eventually(t, "carol and bob agree, without mallory's new write", func() bool {
+		return !holds(carol, "tasks", "after") && holds(carol, "tasks", "before") &&
+			carol.Store().Digest() == bob.Store().Digest()
+	})
+	if _, err := bob.Get("tasks", "after"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("mallory's write after the revocation reached bob: %v", err)
+	}
+	if _, err := mallory.Revoke(ctx, string(nodeID(alice))); err == nil && mallory.Members().Revoked(nodeID(mallory)) {
+		t.Error("a revoked device could still revoke others")
+	}
+}
+
+// TestRevokeRefusesSelfAndUnknownDevices: a device cannot revoke itself
+// (another must), nor a name nobody announced.
+func TestRevokeRefusesSelfAndUnknownDevices(t *testing.T) {
+	secret, _ := group.NewSecret()
+	ctx := context.Background()
+	alice := device(t, secret)
+	if _, err := alice.Revoke(ctx, string(nodeID(alice))); err == nil {
+		t.Error("a device revoked itself")
+	}
+	if _, err := alice.Revoke(ctx, "no-such-device"); err == nil {
+		t.Error("revoking an unknown name succeeded")
+	}
+}
