@@ -40,7 +40,7 @@ func AppendRecord(dst []byte, r Record) []byte {
 	dst = appendString(dst, r.NS)
 	dst = appendString(dst, r.Key)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Version.HLC))
-	dst = appendString(dst, string(r.Version.Origin))
+	dst = appendString(dst, r.Version.Origin)
 	dst = binary.AppendUvarint(dst, r.Version.Seq)
 	var flags byte
 	if r.Deleted {
@@ -50,19 +50,19 @@ func AppendRecord(dst []byte, r Record) []byte {
 		flags |= flagSigned
 	}
 	dst = append(dst, flags)
-	dst = appendString(dst, string(r.Value))
+	dst = appendString(dst, r.Value)
 	if len(r.Sig) > 0 {
-		dst = appendString(dst, string(r.Sig))
+		dst = appendString(dst, r.Sig)
 	}
 	return dst
 }
 
 // EncodedSize returns len(AppendRecord(nil, r)) without encoding.
 func EncodedSize(r Record) int {
-	n := 1 + strSize(r.NS) + strSize(r.Key) + 8 + strSize(string(r.Version.Origin)) +
-		uvarintSize(r.Version.Seq) + 1 + strSize(string(r.Value))
+	n := 1 + strSize(r.NS) + strSize(r.Key) + 8 + strSize(r.Version.Origin) +
+		uvarintSize(r.Version.Seq) + 1 + strSize(r.Value)
 	if len(r.Sig) > 0 {
-		n += strSize(string(r.Sig))
+		n += strSize(r.Sig)
 	}
 	return n
 }
@@ -106,12 +106,14 @@ func DecodeRecord(b []byte) (Record, int, error) {
 	return r, d.off, nil
 }
 
-func appendString(dst []byte, s string) []byte {
+// appendString appends s with its length. It takes bytes as they are:
+// converting a 1 MiB value to a string to append it would copy it twice.
+func appendString[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
-func strSize(s string) int { return uvarintSize(uint64(len(s))) + len(s) }
+func strSize[T ~string | ~[]byte](s T) int { return uvarintSize(uint64(len(s))) + len(s) }
 
 func uvarintSize(v uint64) int {
 	n := 1
