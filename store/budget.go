@@ -22,11 +22,27 @@ const (
 	// recordOverhead bounds the fixed fields of the record encoding, the
 	// feed position and the table tags.
 	recordOverhead = 64
+	// valueLogThreshold is the stored size from which an on-disk store
+	// keeps a record in Badger's value log, leaving only a pointer in the
+	// LSM tree. Small records, the common case, stay inline and cost one
+	// fsync per commit; larger ones cost a second (the value log's), but
+	// no longer pass through memtables, table builders and compactions,
+	// which a large catch-up otherwise spends most of its time and memory
+	// on.
+	valueLogThreshold = 1 << 10
 )
+
+// valueLogFileSize is the size of each value-log file: the unit in which
+// collectValueLog reclaims space. A variable so tests can shrink it.
+var valueLogFileSize int64 = 64 << 20
 
 // txnLimits is the share of one Badger transaction a batch may use.
 type txnLimits struct {
+	// entries and bytes bound what the transaction puts in the LSM tree.
 	entries, bytes int64
+	// valueLog is set when records of valueLogThreshold bytes or more go
+	// to the value log: their bytes then count against maxBatchBytes only.
+	valueLog bool
 	// maxEntry is the largest stored record Badger accepts as one entry;
 	// zero means no limit. Only an in-memory Badger has one: with no value
 	// log, every value must fit its value threshold.
@@ -35,8 +51,9 @@ type txnLimits struct {
 
 func newTxnLimits(db *badger.DB, bo badger.Options) txnLimits {
 	l := txnLimits{
-		entries: db.MaxBatchCount() / 2,
-		bytes:   min(db.MaxBatchSize()/2, maxBatchBytes),
+		entries:  db.MaxBatchCount() / 2,
+		bytes:    min(db.MaxBatchSize()/2, maxBatchBytes),
+		valueLog: !bo.InMemory,
 	}
 	if bo.InMemory {
 		l.maxEntry = int(min(bo.ValueThreshold, db.MaxBatchSize()/2))
@@ -44,13 +61,24 @@ func newTxnLimits(db *badger.DB, bo badger.Options) txnLimits {
 	return l
 }
 
-// cost is an estimate of what an operation adds to a transaction.
-type cost struct{ entries, bytes int64 }
+// cost is an estimate of what an operation adds to a transaction: entries
+// and bytes in all, logged of those bytes in records big enough for the
+// value log.
+type cost struct{ entries, bytes, logged int64 }
 
-func (c cost) plus(o cost) cost { return cost{c.entries + o.entries, c.bytes + o.bytes} }
+func (c cost) plus(o cost) cost {
+	return cost{c.entries + o.entries, c.bytes + o.bytes, c.logged + o.logged}
+}
 
-// within reports whether c fits the limits.
-func (c cost) within(l txnLimits) bool { return c.entries <= l.entries && c.bytes <= l.bytes }
+// within reports whether c fits the limits: the LSM tree's share, and
+// maxBatchBytes in all, which bounds a commit's memory.
+func (c cost) within(l txnLimits) bool {
+	lsm := c.bytes
+	if l.valueLog {
+		lsm -= c.logged
+	}
+	return c.entries <= l.entries && lsm <= l.bytes && c.bytes <= maxBatchBytes
+}
 
 // recordCost estimates installing one record of origin whose value is
 // valueLen bytes long. The namespace and key appear in the record key, its
@@ -58,10 +86,14 @@ func (c cost) within(l txnLimits) bool { return c.entries <= l.entries && c.byte
 // origin-index keys set and deleted.
 func recordCost(ns, key string, origin crdt.NodeID, valueLen int) cost {
 	ref := len(ns) + 1 + len(key)
-	return cost{
+	c := cost{
 		entries: entriesPerRecord,
 		bytes:   int64(4*ref + 3*len(origin) + valueLen + recordOverhead + entriesPerRecord*entryOverhead),
 	}
+	if stored := valueLen + recordOverhead; stored >= valueLogThreshold {
+		c.logged = int64(stored)
+	}
+	return c
 }
 
 // storedSize is the length of the value stored under a record's key.

@@ -55,7 +55,7 @@ func (o *op) cost(self crdt.NodeID) cost {
 		c = recordCost(o.ns, o.key, self, len(o.value)*4/3+128)
 	case o.join != nil:
 		for origin := range o.join {
-			c = c.plus(cost{1, int64(1 + len(origin) + 8 + entryOverhead)})
+			c = c.plus(cost{entries: 1, bytes: int64(1 + len(origin) + 8 + entryOverhead)})
 		}
 	case o.writes != nil:
 		for _, w := range o.writes {
@@ -66,7 +66,7 @@ func (o *op) cost(self crdt.NodeID) cost {
 			c = c.plus(dropCost(ref))
 		}
 	case o.clearRestored:
-		c = cost{1, entryOverhead + 2}
+		c = cost{entries: 1, bytes: entryOverhead + 2}
 	default:
 		for _, r := range o.recs {
 			c = c.plus(recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value)))

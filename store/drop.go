@@ -23,7 +23,7 @@ type dropOp struct {
 // dropCost estimates removing the record under ref: deleting its record,
 // origin-index and feed entries.
 func dropCost(ref []byte) cost {
-	return cost{3, int64(3*len(ref) + crdt.MaxOriginLen + 3*entryOverhead)}
+	return cost{entries: 3, bytes: int64(3*len(ref) + crdt.MaxOriginLen + 3*entryOverhead)}
 }
 
 // Drop removes every current record for which match returns true: its

@@ -43,7 +43,8 @@ type Options struct {
 	// MaxSkew bounds how far ahead a remote stamp may be; zero means
 	// crdt.DefaultMaxSkew.
 	MaxSkew time.Duration
-	// MemTableSize is Badger's memtable size in bytes; zero means 64 MiB.
+	// MemTableSize is Badger's memtable size in bytes; zero means 8 MiB on
+	// disk and 16 MiB in memory.
 	// The testnet lowers it to run many stores in one process.
 	MemTableSize int64
 	// BlockCacheSize is Badger's block cache in bytes; zero means 64 MiB.
@@ -76,6 +77,7 @@ type Store struct {
 	ops       chan *op
 	closing   chan struct{}
 	done      chan struct{}
+	gcDone    chan struct{} // closed when valueLogLoop has stopped
 	closeOnce sync.Once
 	closeErr  error
 
@@ -131,11 +133,17 @@ func Open(opts Options) (*Store, error) {
 		ops:       make(chan *op, 4096),
 		closing:   make(chan struct{}),
 		done:      make(chan struct{}),
+		gcDone:    make(chan struct{}),
 		frontier:  crdt.NewFrontier(st.vector),
 		committed: st,
 		notify:    make(chan struct{}),
 	}
 	go s.commitLoop()
+	if opts.InMemory {
+		close(s.gcDone) // no value log
+	} else {
+		go s.valueLogLoop()
+	}
 	return s, nil
 }
 
@@ -145,11 +153,25 @@ func badgerOptions(opts Options, log *slog.Logger) badger.Options {
 		bo = badger.DefaultOptions("").WithInMemory(true)
 	}
 	memtable, cache := opts.MemTableSize, opts.BlockCacheSize
-	if memtable <= 0 {
+	switch {
+	case memtable > 0:
+	case opts.InMemory:
+		// Its entries must fit 7.5% of it (see InMemory): 16 MiB holds a
+		// record of crdt.MaxValueSize.
 		memtable = 16 << 20
+	default:
+		// Large records go to the value log, so memtables hold keys,
+		// pointers and small records: 8 MiB keeps a device's memory low
+		// during a large catch-up.
+		memtable = 8 << 20
 	}
 	if cache <= 0 {
 		cache = 64 << 20
+	}
+	if !opts.InMemory {
+		// An in-memory Badger has no value log: its threshold bounds the
+		// entries it takes, so it keeps the default.
+		bo = bo.WithValueThreshold(valueLogThreshold).WithValueLogFileSize(valueLogFileSize)
 	}
 	return bo.
 		WithSyncWrites(!opts.InMemory).
@@ -180,6 +202,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		<-s.done
+		<-s.gcDone
 		s.reads.close()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store close: %w", err)
