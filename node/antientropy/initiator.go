@@ -13,9 +13,10 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 )
 
-// pull runs one initiator session with p. Batches are merged as they
-// arrive, one at a time, so memory stays flat and the stream's flow control
-// holds the responder back while the store commits.
+// pull runs one initiator session with p. Frames are read ahead of the
+// store, a bounded number of them, and the batches that have arrived are
+// merged together (see readAheadFrames), so memory stays flat and the
+// stream's flow control holds the responder back while the store commits.
 func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 	start := time.Now()
 	str, err := s.host.NewStream(ctx, p, ProtocolID)
@@ -54,52 +55,64 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 		return res, fmt.Errorf("antientropy send vector: %w", err)
 	}
 
+	readCtx, stopReading := context.WithCancel(ctx)
+	frames, readerDone := readAheadFrames(readCtx, c)
+	defer func() {
+		// The reader must be done before c's byte counts are read. It
+		// stops by itself after the last frame; otherwise it may be
+		// blocked reading, which only a reset ends.
+		stopReading()
+		if err != nil {
+			str.Reset()
+		}
+		readerDone()
+	}()
+	in := batches{frames: frames}
 	rejected := map[crdt.NodeID]struct{}{}
-	var recs []crdt.Record
 	for {
-		t, payload, err := c.read()
+		f, ok := in.next(ctx)
+		if !ok {
+			return res, fmt.Errorf("antientropy pull: %w", context.Cause(ctx))
+		}
+		err := f.err
 		if errors.Is(err, io.EOF) {
 			err = corrupt("stream ended before done")
 		}
 		if err != nil {
 			return res, s.peerError(p, "read", err)
 		}
-		switch t {
+		switch f.t {
 		case frameBatch:
-			recs, err = decodeBatch(payload, recs)
-			if err != nil {
-				return res, s.peerError(p, "batch", err)
-			}
-			if err := s.apply(ctx, p, recs, &res, rejected); err != nil {
+			res.Batches += f.frames
+			if err := s.apply(ctx, p, f.recs, &res, rejected); err != nil {
 				return res, err
 			}
 		case frameDone:
-			v, err := decodeVector(payload)
+			v, err := decodeVector(f.payload)
 			if err != nil {
 				return res, s.peerError(p, "done", err)
 			}
 			res.PeerVector = v
 			return res, s.join(ctx, v, rejected, &res)
 		case frameError:
-			rerr, err := decodeError(payload)
+			rerr, err := decodeError(f.payload)
 			if err != nil {
 				return res, s.peerError(p, "error frame", err)
 			}
 			return res, fmt.Errorf("antientropy pull: %w", rerr)
 		default:
-			return res, s.peerError(p, "read", corrupt("unexpected %s frame", t))
+			return res, s.peerError(p, "read", corrupt("unexpected %s frame", f.t))
 		}
 	}
 }
 
-// apply merges one batch, reporting each rejected record and remembering its
+// apply merges batches, reporting each rejected record and remembering its
 // origin.
 func (s *Service) apply(ctx context.Context, p peer.ID, recs []crdt.Record, res *Result, rejected map[crdt.NodeID]struct{}) error {
 	ar, err := s.cfg.Store.Apply(ctx, recs)
 	if err != nil {
 		return fmt.Errorf("antientropy apply: %w", err)
 	}
-	res.Batches++
 	res.RecordsReceived += len(recs)
 	res.RecordsApplied += len(ar.Applied)
 	s.stats.batch(len(recs), len(ar.Applied))
