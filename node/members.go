@@ -32,7 +32,7 @@ func (n *Node) observe(recs []crdt.Record) {
 		}
 	}
 	for _, origin := range late {
-		if d, ok := n.members.Device(origin); ok {
+		if d, ok := n.members.Device(origin); ok && origin != crdt.NodeID(n.ID().String()) {
 			n.dropAfterCut(d)
 		}
 	}
@@ -42,8 +42,14 @@ func (n *Node) observe(recs []crdt.Record) {
 // and admission keep it out from now on), and what it wrote after the cut
 // is dropped.
 func (n *Node) cutOff(d membership.Device) {
+	if d.ID == crdt.NodeID(n.ID().String()) {
+		// Nobody will take this device's writes any more, but they are
+		// still its user's: keep them here.
+		n.log.Error("this device has been revoked: its writes no longer reach the group", "by", d.RevokedBy)
+		return
+	}
 	n.log.Warn("device revoked", "device", d.ID, "name", d.Name, "by", d.RevokedBy, "cut", d.Cut)
-	if p, err := peer.Decode(string(d.ID)); err == nil && p != n.host.ID() {
+	if p, err := peer.Decode(string(d.ID)); err == nil {
 		_ = n.host.Network().ClosePeer(p)
 	}
 	n.dropAfterCut(d)

@@ -71,6 +71,9 @@ func TestRevokedDeviceIsCutOffEverywhere(t *testing.T) {
 	if _, err := bob.Get("tasks", "after"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("mallory's write after the revocation reached bob: %v", err)
 	}
+	if !holds(mallory, "tasks", "after") {
+		t.Error("the revoked device lost its own write: it is refused elsewhere, but still its user's")
+	}
 	if _, err := mallory.Revoke(ctx, string(nodeID(alice))); err == nil && mallory.Members().Revoked(nodeID(mallory)) {
 		t.Error("a revoked device could still revoke others")
 	}
