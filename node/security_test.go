@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,7 +114,7 @@ func TestHostileGossipIsDroppedAndCounted(t *testing.T) {
 		gossip.EncodeBatch([]crdt.Record{forged}),
 		gossip.EncodeBatch([]crdt.Record{unsigned}),
 		gossip.EncodeBatch([]crdt.Record{future}),
-		gossip.EncodeBatch([]crdt.Record{big, big, big}), // 3 MiB
+		gossip.EncodeBatch(slices.Repeat([]crdt.Record{big}, 10)), // 10 MiB
 	} {
 		if err := attacker().Publish(ctx, data); err != nil {
 			t.Fatal(err)

@@ -28,6 +28,12 @@ type Store interface {
 
 var _ Store = (*store.Store)(nil)
 
+// MaxRPCBytes is the largest RPC the pubsub transport reads: a hostile
+// member's message of up to this size is rejected by the validator and
+// counted; a larger one resets the stream unread. It bounds what one peer's
+// stream may make a node allocate at once.
+const MaxRPCBytes = 16 << 20
+
 // Defaults for zero Config fields.
 const (
 	DefaultMaxMessageBytes = 2 << 20
@@ -44,9 +50,10 @@ type Config struct {
 	// MaxMessageBytes is the largest message accepted; larger ones are
 	// rejected and their sender penalised. It must hold the largest record
 	// (a little over crdt.MaxValueSize); a batch that cannot fit is not
-	// sent. The pubsub transport reads RPCs of up to twice this size, so
-	// that an oversized message reaches the validator, which can penalise
-	// its sender, instead of only resetting the stream.
+	// sent. The pubsub transport reads RPCs of up to MaxRPCBytes (or twice
+	// this, if more), so that an oversized message reaches the validator,
+	// which counts it and penalises its sender, instead of only resetting
+	// the stream.
 	MaxMessageBytes int
 	// MaxBatchBytes is the encoded size up to which the publisher packs
 	// queued records into one message. A single record larger than it still

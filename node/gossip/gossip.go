@@ -87,7 +87,7 @@ func (g *Gossip) start(h host.Host) error {
 	params, thresholds := scoreParams(g.cfg.Topic, g.cfg.ScoreWhitelist, g.cfg.Relay)
 	opts := append([]pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
-		pubsub.WithMaxMessageSize(2 * g.cfg.MaxMessageBytes),
+		pubsub.WithMaxMessageSize(max(MaxRPCBytes, 2*g.cfg.MaxMessageBytes)),
 		pubsub.WithPeerScore(params, thresholds),
 		// Send our own writes straight to every subscribed peer (above
 		// PublishThreshold), not only to mesh peers: a group is small, so
