@@ -103,10 +103,27 @@ func validateValue(v []byte, limit int) error {
 	if !utf8.Valid(v) {
 		return fmt.Errorf("%w: value is not valid UTF-8", ErrInvalid)
 	}
-	if !json.Valid(v) {
+	if !plainJSONString(v) && !json.Valid(v) {
 		return fmt.Errorf("%w: value is not valid JSON", ErrInvalid)
 	}
 	return nil
+}
+
+// plainJSONString reports whether v, already known to be valid UTF-8, is a
+// JSON string without escapes: a quote, no quote, backslash or control
+// character, a quote. Every sealed value has that form, and checking it
+// costs a fraction of json.Valid's state machine, which was a tenth of a
+// large catch-up.
+func plainJSONString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks a whole record as received from a peer.
