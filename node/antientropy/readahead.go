@@ -14,8 +14,8 @@ import (
 // the stream overlaps with the store's work. Memory stays bounded by
 // readAhead frames.
 const (
-	readAhead     = 8
-	maxMergeBytes = 2 << 20
+	readAhead     = 16
+	maxMergeBytes = 4 << 20
 )
 
 // inFrame is one frame read ahead: a batch already decoded, or any other
