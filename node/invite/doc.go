@@ -9,8 +9,9 @@
 // that a device without the secret cannot even connect to, so the invite
 // host has no network key, a fresh identity of its own, and serves only
 // ProtocolID. It listens on the node's listen IPs at a port of the kernel's
-// choosing, never maps router ports and runs no mDNS, and it closes once no
-// invite is pending.
+// choosing, never maps router ports and runs no mDNS, and it closes once
+// every invite has expired (a used one included, so that trying it again
+// says "already used").
 //
 // To join, Redeem dials the invite host; Noise authenticates it by the peer
 // ID in the code, so nobody in between can pose as the inviter or read the

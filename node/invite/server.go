@@ -66,10 +66,12 @@ type ServerConfig struct {
 	Logger *slog.Logger
 }
 
-// Server hands out invites and redeems them. While at least one invite is
-// pending it runs an invite host: a libp2p host of its own, with a fresh
-// identity and no private-network key (a new device has none yet), which
-// serves ProtocolID alone. It closes that host once no invite is pending.
+// Server hands out invites and redeems them. Until every invite it handed
+// out has expired, used or not, it runs an invite host: a libp2p host of
+// its own, with a fresh identity and no private-network key (a new device
+// has none yet), which serves ProtocolID alone. Keeping it up after a code
+// is used lets a second try of that code hear "already used" rather than
+// find nobody; once the code has expired, the joiner refuses it unread.
 // A Server is safe for concurrent use.
 type Server struct {
 	secret   group.Secret
@@ -82,8 +84,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	entries []*entry    // oldest first; emptied with the host
-	host    host.Host   // nil while no invite is pending
-	timer   *time.Timer // at the earliest pending expiry
+	host    host.Host   // nil while every invite has expired
+	timer   *time.Timer // at the earliest expiry to come
 	closed  bool
 	closing sync.WaitGroup // hosts being closed
 }
@@ -95,7 +97,10 @@ type entry struct {
 	used    bool
 }
 
-func (e *entry) pending(now time.Time) bool { return !e.used && now.Before(e.expires) }
+func (e *entry) pending(now time.Time) bool { return !e.used && e.live(now) }
+
+// live reports whether the invite has not expired, used or not.
+func (e *entry) live(now time.Time) bool { return now.Before(e.expires) }
 
 // NewServer checks cfg and returns a Server with no invite pending and no
 // host running.
@@ -197,8 +202,8 @@ func (s *Server) startHost() (host.Host, error) {
 	return h, nil
 }
 
-// sweep closes the invite host once no invite is pending, or sets the timer
-// for the next expiry. The timer and a successful redeem call it.
+// sweep closes the invite host once every invite has expired, or sets the
+// timer for the next expiry. The timer and a successful redeem call it.
 func (s *Server) sweep() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -207,8 +212,8 @@ func (s *Server) sweep() {
 	}
 }
 
-// scheduleLocked sets the timer for the earliest pending expiry, or closes
-// the host if nothing is pending. s.mu is held.
+// scheduleLocked sets the timer for the earliest expiry to come, or closes
+// the host if every invite has expired. s.mu is held.
 func (s *Server) scheduleLocked(now time.Time) {
 	if s.timer != nil {
 		s.timer.Stop()
@@ -216,7 +221,7 @@ func (s *Server) scheduleLocked(now time.Time) {
 	}
 	var next time.Time
 	for _, e := range s.entries {
-		if e.pending(now) && (next.IsZero() || e.expires.Before(next)) {
+		if e.live(now) && (next.IsZero() || e.expires.Before(next)) {
 			next = e.expires
 		}
 	}
@@ -228,8 +233,8 @@ func (s *Server) scheduleLocked(now time.Time) {
 }
 
 // closeHostLocked closes the invite host in the background and forgets
-// every invite: none is pending, and nobody can reach the host to ask about
-// the others. s.mu is held.
+// every invite: all have expired, and nobody can reach the host to ask
+// about them. s.mu is held.
 func (s *Server) closeHostLocked() {
 	s.entries = nil
 	h := s.host
@@ -244,7 +249,7 @@ func (s *Server) closeHostLocked() {
 		if err := h.Close(); err != nil {
 			s.log.Debug("invite host close", "err", err)
 		}
-		s.log.Info("invite host closed: no invite is pending", "invite_host", h.ID())
+		s.log.Info("invite host closed: every invite has expired", "invite_host", h.ID())
 	}()
 }
 

@@ -87,14 +87,14 @@ func waitStopped(t *testing.T, s *Server) {
 	defer tick.Stop()
 	for s.running() {
 		if time.Now().After(deadline) {
-			t.Fatal("the invite host still runs with no invite pending")
+			t.Fatal("the invite host still runs after every invite expired")
 		}
 		<-tick.C
 	}
 }
 
 func TestRedeemGrantsSecretOnce(t *testing.T) {
-	s, _ := newServer(t)
+	s, clock := newServer(t)
 	if s.running() {
 		t.Fatal("an invite host runs before any invite")
 	}
@@ -112,16 +112,21 @@ func TestRedeemGrantsSecretOnce(t *testing.T) {
 	if want := nodeAddrs(t); len(j.Addrs) != 1 || !j.Addrs[0].Equal(want[0]) {
 		t.Errorf("granted addrs %v, want %v", j.Addrs, want)
 	}
-	// Its only invite used, the inviter closes the host: the code now
-	// reaches nobody.
+	// Its only invite used, the host stays up until the code expires, so
+	// a second try hears why it fails.
+	if _, err := redeem(t, code); !errors.Is(err, ErrUsed) {
+		t.Fatalf("second redeem: %v, want already used", err)
+	}
+	clock.Advance(DefaultTTL)
+	s.sweep()
 	waitStopped(t, s)
 	if _, err := redeem(t, code); !errors.Is(err, ErrUnreachable) {
-		t.Fatalf("second redeem with the host closed: %v, want ErrUnreachable", err)
+		t.Fatalf("redeem with the host closed: %v, want ErrUnreachable", err)
 	}
 }
 
 func TestRedeemTwiceIsAlreadyUsed(t *testing.T) {
-	s, _ := newServer(t)
+	s, clock := newServer(t)
 	first, second := create(t, s, DefaultTTL), create(t, s, DefaultTTL)
 	mustRedeem(t, first)
 	_, err := redeem(t, first)
@@ -132,6 +137,11 @@ func TestRedeemTwiceIsAlreadyUsed(t *testing.T) {
 		t.Fatal("the invite host stopped with an invite pending")
 	}
 	mustRedeem(t, second)
+	if !s.running() {
+		t.Fatal("the invite host stopped before its codes expired")
+	}
+	clock.Advance(DefaultTTL)
+	s.sweep()
 	waitStopped(t, s)
 }
 
