@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"time"
@@ -34,8 +35,12 @@ func devicesCommand() *cli.Command {
 					fmt.Fprintln(w, "no devices known yet")
 					return
 				}
+				names := map[string]string{}
 				for _, d := range devs {
-					printDevice(w, d)
+					names[d.ID] = d.Name
+				}
+				for _, d := range devs {
+					printDevice(w, d, names)
 				}
 			})
 		},
@@ -67,7 +72,9 @@ func revokeCommand() *cli.Command {
 	}
 }
 
-func printDevice(w io.Writer, d api.Device) {
+// printDevice prints one device; names maps IDs to names, to say who
+// revoked it.
+func printDevice(w io.Writer, d api.Device, names map[string]string) {
 	name := d.Name
 	if name == "" {
 		name = "(unnamed)"
@@ -84,8 +91,8 @@ func printDevice(w io.Writer, d api.Device) {
 		if d.RevokedAt != nil {
 			tags += " " + d.RevokedAt.Local().Format(time.DateTime)
 		}
-		if d.RevokedBy != "" {
-			tags += " by " + d.RevokedBy
+		if by := cmp.Or(names[d.RevokedBy], d.RevokedBy); by != "" {
+			tags += " by " + by
 		}
 	}
 	fmt.Fprintf(w, "%-20s %s%s\n", name, d.ID, tags)
