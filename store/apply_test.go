@@ -257,3 +257,27 @@ func testJoin(t *testing.T, b backend) {
 	}
 	checkConsistent(t, s.Store)
 }
+
+// testApplyRefusesReusedSeq: a device that issues a second, different write
+// under a seq it already used gets nowhere, whether the copy stamps the same
+// key later or another key: a version is merged once.
+func testApplyRefusesReusedSeq(t *testing.T, b backend) {
+	s := b.fixture(t, "self")
+	first := remote("t", "k", `1`, stamp(0), "dev", 1)
+	mustApply(t, s.Store, first)
+	for name, forged := range map[string]crdt.Record{
+		"same key, later stamp": remote("t", "k", `"forged"`, stamp(10), "dev", 1),
+		"another key":           remote("t", "other", `"forged"`, stamp(10), "dev", 1),
+	} {
+		res := mustApply(t, s.Store, forged)
+		if len(res.Applied) != 0 || res.Stale != 1 {
+			t.Errorf("%s: applied %d, stale %d; want the copy stale", name, len(res.Applied), res.Stale)
+		}
+	}
+	if got := mustGet(t, s.Store, "t", "k"); string(got.Value) != `1` {
+		t.Errorf("k holds %s, want the first write", got.Value)
+	}
+	if _, err := s.Get("t", "other"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("other: %v, want not found", err)
+	}
+}

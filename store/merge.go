@@ -110,7 +110,7 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if m.resurrects(rec, cur) || (cur != nil && !crdt.Supersedes(rec, cur.rec)) {
+		if m.seen(rec) || (cur != nil && !crdt.Supersedes(rec, cur.rec)) {
 			res.Stale++
 		} else {
 			if err := m.install(rec, cur); err != nil {
@@ -126,13 +126,14 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 	return res, nil
 }
 
-// resurrects reports whether rec, for a key with no current record (cur is
-// nil), is a copy of a write seen before. A seen write was applied or
-// superseded, and a key loses its record only through Drop, most often when
-// its tombstone is collected, so such a copy is older than what was dropped
-// and must not bring the key back.
-func (m *merger) resurrects(rec crdt.Record, cur *storedRecord) bool {
-	return cur == nil && m.frontier.Seen(rec.Version.Origin, rec.Version.Seq)
+// seen reports whether rec's version was merged here before, applied or
+// superseded. A write is never merged twice: a copy of one is stale
+// whatever it holds. That keeps a key whose record was dropped (most often
+// a collected tombstone) from coming back, and a device from issuing a
+// second write under a seq it already used, which would otherwise win any
+// key it stamps later, and slip under a revocation's cut.
+func (m *merger) seen(rec crdt.Record) bool {
+	return m.frontier.Seen(rec.Version.Origin, rec.Version.Seq)
 }
 
 // join raises the frontier to v.

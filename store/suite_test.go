@@ -18,6 +18,7 @@ var suite = []struct {
 	{"ChangesFeed", testChangesFeed},
 	{"ChangesNamespaceFilter", testChangesNamespaceFilter},
 	{"ApplyLastWriterWins", testApplyLastWriterWins},
+	{"ApplyRefusesReusedSeq", testApplyRefusesReusedSeq},
 	{"ApplyRejects", testApplyRejects},
 	{"ApplyClockSkew", testApplyClockSkew},
 	{"ApplyGap", testApplyGap},
