@@ -156,7 +156,7 @@ func (n *Node) Revoke(ctx context.Context, nameOrID string) (api.Device, error) 
 	}
 	if !d.Revoked {
 		value := membership.RevocationValue(membership.Revocation{Name: d.Name, Seq: n.store.Vector().Get(d.ID)})
-		if err := n.writeSystem(ctx, membership.RevokedNS, string(d.ID), value); err != nil {
+		if err := n.writeSystem(ctx, membership.RevokedNS, membership.RevocationKey(d.ID, self), value); err != nil {
 			return api.Device{}, fmt.Errorf("node revoke: %w", err)
 		}
 		d, _ = n.members.Device(d.ID)

@@ -42,13 +42,19 @@ const loadPage = 1000
 type List struct {
 	mu      sync.RWMutex
 	devices map[crdt.NodeID]*Device
-	revoked map[crdt.NodeID]uint64 // cut by revoked device
+	revoked map[crdt.NodeID]uint64 // lowest cut by revoked device
 	peers   map[peer.ID]struct{}   // the same devices, as libp2p sees them
+	keys    map[string]struct{}    // the revocation records' keys
 }
 
 // NewList returns an empty List.
 func NewList() *List {
-	return &List{devices: map[crdt.NodeID]*Device{}, revoked: map[crdt.NodeID]uint64{}, peers: map[peer.ID]struct{}{}}
+	return &List{
+		devices: map[crdt.NodeID]*Device{},
+		revoked: map[crdt.NodeID]uint64{},
+		peers:   map[peer.ID]struct{}{},
+		keys:    map[string]struct{}{},
+	}
 }
 
 // Load builds a List from the membership records src holds.
@@ -75,37 +81,51 @@ func Load(src Source) (*List, error) {
 
 // Observe takes in a record that won its key's merge. It ignores records
 // outside the membership namespaces and invalid ones (Check refuses those
-// before they merge). If r revokes a device not revoked before, it returns
-// that device and true.
+// before they merge). If r revokes a device, or lowers its cut, it returns
+// the device and true: writes of it that were valid may no longer be.
 func (l *List) Observe(r crdt.Record) (Device, bool) {
 	if (r.NS != DevicesNS && r.NS != RevokedNS) || Check(r) != nil {
 		return Device{}, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	id := crdt.NodeID(r.Key)
+	at := time.UnixMilli(r.Version.HLC.WallMS()).UTC()
+	if r.NS == DevicesNS {
+		d := l.device(crdt.NodeID(r.Key))
+		a, _ := decodeAnnouncement(r)
+		d.Name, d.Relay, d.Announced = a.Name, a.Relay, at
+		return *d, false
+	}
+	id, revoker, _ := parseRevocationKey(r.Key)
+	v, _ := decodeRevocation(r)
+	l.keys[r.Key] = struct{}{}
+	d := l.device(id)
+	cut, revoked := l.revoked[id]
+	if revoked && v.Seq >= cut {
+		return *d, false
+	}
+	if !revoked || at.Before(d.RevokedAt) {
+		d.RevokedBy, d.RevokedAt = revoker, at
+	}
+	d.Revoked, d.Cut = true, v.Seq
+	if d.Name == "" {
+		d.Name = v.Name
+	}
+	l.revoked[id] = v.Seq
+	if p, err := peer.Decode(string(id)); err == nil { // Check parsed it already
+		l.peers[p] = struct{}{}
+	}
+	return *d, true
+}
+
+// device returns the entry of id, made if need be. l.mu is held.
+func (l *List) device(id crdt.NodeID) *Device {
 	d := l.devices[id]
 	if d == nil {
 		d = &Device{ID: id}
 		l.devices[id] = d
 	}
-	at := time.UnixMilli(r.Version.HLC.WallMS()).UTC()
-	if r.NS == DevicesNS {
-		a, _ := decodeAnnouncement(r)
-		d.Name, d.Relay, d.Announced = a.Name, a.Relay, at
-		return *d, false
-	}
-	v, _ := decodeRevocation(r)
-	fresh := !d.Revoked
-	d.Revoked, d.RevokedBy, d.RevokedAt, d.Cut = true, r.Version.Origin, at, v.Seq
-	if d.Name == "" {
-		d.Name = v.Name
-	}
-	l.revoked[id] = v.Seq
-	if p, err := peer.Decode(r.Key); err == nil { // Check parsed it already
-		l.peers[p] = struct{}{}
-	}
-	return *d, fresh
+	return d
 }
 
 // Revoked reports whether id is a revoked device.
@@ -140,7 +160,7 @@ func (l *List) Admit(v crdt.Version) bool {
 func (l *List) Records() int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	n := len(l.revoked)
+	n := len(l.keys)
 	for _, d := range l.devices {
 		if !d.Announced.IsZero() {
 			n++
@@ -180,12 +200,16 @@ var (
 	ErrAmbiguousDevice = errors.New("more than one device has that name; give its ID")
 )
 
-// Find looks a device up by ID or by name. An ID that no record names yet
-// is still found, if it is a well-formed device ID: a device can be
-// revoked before this node heard of it.
+// Find looks a device up by ID or by name. An argument that is a device
+// ID is only ever taken as one, even if no record names it yet: a device
+// can be revoked before this node heard of it.
 func (l *List) Find(nameOrID string) (Device, error) {
-	if d, ok := l.Device(crdt.NodeID(nameOrID)); ok {
-		return d, nil
+	if p, err := peer.Decode(nameOrID); err == nil {
+		id := crdt.NodeID(p.String())
+		if d, ok := l.Device(id); ok {
+			return d, nil
+		}
+		return Device{ID: id}, nil
 	}
 	var found []Device
 	for _, d := range l.Devices() {
@@ -198,9 +222,6 @@ func (l *List) Find(nameOrID string) (Device, error) {
 		return found[0], nil
 	case len(found) > 1:
 		return Device{}, fmt.Errorf("membership find %q: %w", nameOrID, ErrAmbiguousDevice)
-	}
-	if _, err := peer.Decode(nameOrID); err == nil {
-		return Device{ID: crdt.NodeID(nameOrID)}, nil
 	}
 	return Device{}, fmt.Errorf("membership find %q: %w", nameOrID, ErrUnknownDevice)
 }

@@ -24,7 +24,7 @@ func announce(id crdt.NodeID, name string, seq uint64) crdt.Record {
 
 func revoke(by, id crdt.NodeID, cut uint64) crdt.Record {
 	return crdt.Record{
-		NS: membership.RevokedNS, Key: string(id),
+		NS: membership.RevokedNS, Key: membership.RevocationKey(id, by),
 		Value:   membership.RevocationValue(membership.Revocation{Name: "phone", Seq: cut}),
 		Version: crdt.Version{HLC: crdt.NewTimestamp(1_700_000_100_000, 0), Origin: by, Seq: 9},
 	}
@@ -36,16 +36,26 @@ func TestCheckRefusesWhatCouldUndoOrForgeMembership(t *testing.T) {
 	undo := revoke(laptop, phone, 3)
 	undo.Deleted, undo.Value = true, nil
 	badKey := revoke(laptop, phone, 3)
-	badKey.Key = "not-a-peer-id"
+	badKey.Key = "not-a-peer-id/" + string(laptop)
+	inAnothersName := revoke(laptop, phone, 3)
+	inAnothersName.Version.Origin = phone
+	aliasID := announce(laptop, "laptop", 1)
+	aliasID.Key = "k51qzi5uqu5dl4dpeq5yprsvbo8ny0wmkq4kmnr9azjqpl2bz4xccm2f54iw9o" // a CID form of some ID
+	aliasID.Version.Origin = crdt.NodeID(aliasID.Key)
+	nameIsID := announce(laptop, string(phone), 1)
 	garbage := announce(laptop, "laptop", 1)
 	garbage.Value = []byte(`[1,2]`)
 	noName := announce(laptop, "", 1)
 	for name, r := range map[string]crdt.Record{
-		"announcing another device": forged,
-		"deleting a revocation":     undo,
-		"revoking a non-ID":         badKey,
-		"value of the wrong shape":  garbage,
-		"empty device name":         noName,
+		"announcing another device":     forged,
+		"deleting a revocation":         undo,
+		"revoking a non-ID":             badKey,
+		"value of the wrong shape":      garbage,
+		"empty device name":             noName,
+		"revoking in another's name":    inAnothersName,
+		"revoking oneself":              revoke(phone, phone, 3),
+		"an ID in a non-canonical form": aliasID,
+		"a name that is a device ID":    nameIsID,
 	} {
 		if err := membership.Check(r); !errors.Is(err, crdt.ErrInvalid) {
 			t.Errorf("%s: Check = %v, want ErrInvalid", name, err)
@@ -56,7 +66,6 @@ func TestCheckRefusesWhatCouldUndoOrForgeMembership(t *testing.T) {
 		"a revocation":        revoke(laptop, phone, 3),
 		"a user record":       {NS: "tasks", Key: "t1", Value: []byte(`1`)},
 		"a user tombstone":    {NS: "tasks", Key: "t1", Deleted: true},
-		"self-revoking is ok": revoke(phone, phone, 3),
 	} {
 		if err := membership.Check(r); err != nil {
 			t.Errorf("%s: Check = %v, want nil", name, err)
@@ -84,7 +93,17 @@ func TestRevocationRefusesOnlyWritesAfterTheCut(t *testing.T) {
 		t.Error("a write after the cut is admitted")
 	}
 	if _, again := l.Observe(revoke(laptop, phone, 5)); again {
-		t.Error("restating a revocation reports a new one")
+		t.Error("a higher cut reports a change")
+	}
+	if !l.Admit(crdt.Version{Origin: phone, Seq: 3}) || l.Admit(crdt.Version{Origin: phone, Seq: 4}) {
+		t.Error("a second revocation with a higher cut raised the cut")
+	}
+	tablet := crdt.NodeID("12D3KooWLjQ9u1N9QzQ3JqXPwvEgSX5ZfnDBFfvwUBJ6t7mFbGVf")
+	if d, lower := l.Observe(revoke(tablet, phone, 1)); !lower || d.Cut != 1 {
+		t.Errorf("a lower cut from another revoker: %+v, %v; want it to hold", d, lower)
+	}
+	if l.Admit(crdt.Version{Origin: phone, Seq: 2}) {
+		t.Error("the lowest cut does not hold")
 	}
 	// A later announcement by the revoked device does not lift it.
 	l.Observe(announce(phone, "phone-renamed", 2))

@@ -3,6 +3,7 @@ package membership
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -25,7 +26,7 @@ type Announcement struct {
 	Relay bool   `json:"relay,omitempty"`
 }
 
-// Revocation is the value of _revoked/<peer ID>.
+// Revocation is the value of _revoked/<device ID>/<revoker ID>.
 type Revocation struct {
 	// Name is the revoked device's name, as the revoker knew it.
 	Name string `json:"name,omitempty"`
@@ -35,7 +36,8 @@ type Revocation struct {
 }
 
 // ValidateName checks a device name: 1 to MaxNameLen bytes of printable
-// characters.
+// characters, and not a device ID, so that a name can never stand for
+// another device's ID.
 func ValidateName(name string) error {
 	if name == "" || len(name) > MaxNameLen {
 		return fmt.Errorf("%w: device name must be 1 to %d bytes", crdt.ErrInvalid, MaxNameLen)
@@ -45,7 +47,40 @@ func ValidateName(name string) error {
 			return fmt.Errorf("%w: device name %q has a non-printable character", crdt.ErrInvalid, name)
 		}
 	}
+	if _, err := peer.Decode(name); err == nil {
+		return fmt.Errorf("%w: device name %q is a device ID", crdt.ErrInvalid, name)
+	}
 	return nil
+}
+
+// CanonicalID returns s as a device ID in its one canonical text form;
+// ok is false if s is not a device ID in that form. libp2p also parses
+// other forms of the same ID (CIDs), which would otherwise let one device
+// pass for two.
+func CanonicalID(s string) (crdt.NodeID, bool) {
+	p, err := peer.Decode(s)
+	if err != nil || p.String() != s {
+		return "", false
+	}
+	return crdt.NodeID(s), true
+}
+
+// RevocationKey is the key under RevokedNS of revoker's revocation of
+// device: each revoker writes its own, so that revocations never replace
+// one another.
+func RevocationKey(device, revoker crdt.NodeID) string {
+	return string(device) + "/" + string(revoker)
+}
+
+// parseRevocationKey splits a RevocationKey.
+func parseRevocationKey(key string) (device, revoker crdt.NodeID, ok bool) {
+	d, r, found := strings.Cut(key, "/")
+	if !found {
+		return "", "", false
+	}
+	device, okD := CanonicalID(d)
+	revoker, okR := CanonicalID(r)
+	return device, revoker, okD && okR
 }
 
 // Check reports why a record of a reserved namespace may not be merged; nil
@@ -54,14 +89,20 @@ func ValidateName(name string) error {
 func Check(r crdt.Record) error {
 	switch r.NS {
 	case DevicesNS:
-		if r.Key != string(r.Version.Origin) {
-			return fmt.Errorf("%w: %s/%s written by %s: a device announces only itself", crdt.ErrInvalid, r.NS, r.Key, r.Version.Origin)
+		if _, ok := CanonicalID(r.Key); !ok || r.Key != string(r.Version.Origin) {
+			return fmt.Errorf("%w: %s/%s written by %s: a device announces only itself, by its ID", crdt.ErrInvalid, r.NS, r.Key, r.Version.Origin)
 		}
 		_, err := decodeAnnouncement(r)
 		return err
 	case RevokedNS:
-		if _, err := peer.Decode(r.Key); err != nil {
-			return fmt.Errorf("%w: %s/%s: not a device ID", crdt.ErrInvalid, r.NS, r.Key)
+		device, revoker, ok := parseRevocationKey(r.Key)
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %s/%s: want <device ID>/<revoker ID>", crdt.ErrInvalid, r.NS, r.Key)
+		case revoker != r.Version.Origin:
+			return fmt.Errorf("%w: %s/%s written by %s: a device revokes only in its own name", crdt.ErrInvalid, r.NS, r.Key, r.Version.Origin)
+		case device == revoker:
+			return fmt.Errorf("%w: %s/%s: a device cannot revoke itself", crdt.ErrInvalid, r.NS, r.Key)
 		}
 		_, err := decodeRevocation(r)
 		return err

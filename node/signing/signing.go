@@ -104,6 +104,11 @@ func (v *Verifier) key(origin crdt.NodeID) (crypto.PubKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("origin is not a peer ID: %w", err)
 	}
+	if id.String() != string(origin) {
+		// libp2p also parses a CID form of the same ID: one device
+		// would pass for two, and a revocation of one miss the other.
+		return nil, errors.New("origin is not in the canonical form of its peer ID")
+	}
 	pub, err = id.ExtractPublicKey()
 	if err != nil {
 		return nil, errors.New("origin's peer ID does not hold its public key")
