@@ -61,20 +61,29 @@ func (n *Node) List(ns, prefix, after string, limit int) ([]crdt.Record, bool, e
 // Changes reads the change feed after since, values opened. Without a
 // namespace it leaves out syncnode's own (membership records): a client
 // watching everything wants its data; it can still ask for those by name.
+// It reads on past them, so a page is short only at the feed's end, which
+// is how clients tell that they have caught up.
 func (n *Node) Changes(since uint64, ns string, limit int) ([]store.Change, uint64, error) {
-	page, next, err := n.store.Changes(since, ns, limit)
-	if err != nil {
-		return nil, since, err
-	}
-	out := page[:0]
-	for _, c := range page {
-		if ns == "" && crdt.IsSystemNamespace(c.Record.NS) {
-			continue
-		}
-		if c.Record, err = n.open(c.Record); err != nil {
+	out := make([]store.Change, 0, min(limit, 256))
+	for len(out) < limit {
+		want := limit - len(out)
+		page, next, err := n.store.Changes(since, ns, want)
+		if err != nil {
 			return nil, since, err
 		}
-		out = append(out, c)
+		for _, c := range page {
+			if ns == "" && crdt.IsSystemNamespace(c.Record.NS) {
+				continue
+			}
+			if c.Record, err = n.open(c.Record); err != nil {
+				return nil, since, err
+			}
+			out = append(out, c)
+		}
+		since = next
+		if len(page) < want {
+			break
+		}
 	}
-	return out, next, nil
+	return out, since, nil
 }
