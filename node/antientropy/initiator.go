@@ -56,7 +56,7 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 	}
 
 	readCtx, stopReading := context.WithCancel(ctx)
-	frames, readerDone := readAheadFrames(readCtx, c)
+	frames, release, readerDone := readAheadFrames(readCtx, c)
 	defer func() {
 		// The reader must be done before c's byte counts are read. It
 		// stops by itself after the last frame; otherwise it may be
@@ -84,7 +84,9 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 		switch f.t {
 		case frameBatch:
 			res.Batches += f.frames
-			if err := s.apply(ctx, p, f.recs, &res, rejected); err != nil {
+			err := s.apply(ctx, p, f.recs, &res, rejected)
+			release(f.size)
+			if err != nil {
 				return res, err
 			}
 		case frameDone:

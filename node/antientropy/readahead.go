@@ -4,18 +4,23 @@ import (
 	"bytes"
 	"context"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/syncnode/syncnode/crdt"
 )
 
-// Read-ahead bounds: the initiator decodes up to readAhead frames while
-// the store commits, and merges every batch that has arrived, up to
-// maxMergeBytes of values, in one Apply. A large pull then commits, and
-// fsyncs, megabytes at a time instead of one frame at a time, and reading
-// the stream overlaps with the store's work. Memory stays bounded by
-// readAhead frames.
+// Read-ahead bounds: the initiator decodes frames, up to maxAheadBytes of
+// them as sent, while the store commits, and merges every batch that has
+// arrived, up to maxMergeBytes as sent, in one Apply. A large pull then
+// commits, and fsyncs, megabytes at a time instead of one frame at a time,
+// and reading the stream overlaps with the store's work. The budget counts
+// frames as sent, not values, so a responder's many small records cannot
+// make a pull hold more: memory stays bounded by maxAheadBytes (a frame
+// is at most MaxFrameSize, which fits).
 const (
-	readAhead     = 16
+	maxAheadBytes = 8 << 20
 	maxMergeBytes = 4 << 20
+	readAhead     = 64 // frames; the byte budget binds first
 )
 
 // inFrame is one frame read ahead: a batch already decoded, or any other
@@ -23,17 +28,20 @@ const (
 type inFrame struct {
 	t       frameType
 	recs    []crdt.Record
-	frames  int // batch frames merged into recs
+	frames  int   // batch frames merged into recs
+	size    int64 // their payload bytes, held against the read-ahead budget
 	payload []byte
 	err     error
 }
 
 // readAheadFrames reads and decodes frames from c on its own goroutine
 // until a frame other than a batch, an error, or ctx's end. The channel is
-// closed when it stops; wait blocks until then, after which c may be used
-// again.
-func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, wait func()) {
+// closed when it stops. Each batch holds its size against the budget until
+// release is called with it, once applied. wait blocks until the reader
+// has stopped, after which c may be used again.
+func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, release func(int64), wait func()) {
 	ch := make(chan inFrame, readAhead)
+	budget := semaphore.NewWeighted(maxAheadBytes)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -42,6 +50,10 @@ func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, wait 
 			var f inFrame
 			f.t, f.payload, f.err = c.read()
 			if f.err == nil && f.t == frameBatch {
+				f.size = min(int64(len(f.payload)), maxAheadBytes)
+				if budget.Acquire(ctx, f.size) != nil {
+					return
+				}
 				f.recs, f.err = decodeBatch(f.payload, nil)
 				f.payload, f.frames = nil, 1
 			} else {
@@ -57,7 +69,7 @@ func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, wait 
 			}
 		}
 	}()
-	return ch, func() { <-done }
+	return ch, func(n int64) { budget.Release(n) }, func() { <-done }
 }
 
 // batches hands out the read-ahead frames, merging consecutive batches.
@@ -67,7 +79,7 @@ type batches struct {
 }
 
 // next returns the next frame; for a batch, it appends every batch already
-// waiting, up to maxMergeBytes. ok is false once the reader has stopped
+// waiting, up to maxMergeBytes as sent. ok is false once the reader has stopped
 // without a final frame (its context ended).
 func (b *batches) next(ctx context.Context) (f inFrame, ok bool) {
 	if b.pending != nil {
@@ -82,8 +94,7 @@ func (b *batches) next(ctx context.Context) (f inFrame, ok bool) {
 			return f, false
 		}
 	}
-	size := valueBytes(f.recs)
-	for f.err == nil && f.t == frameBatch && size < maxMergeBytes {
+	for f.err == nil && f.t == frameBatch && f.size < maxMergeBytes {
 		select {
 		case g, open := <-b.frames:
 			if !open {
@@ -95,7 +106,7 @@ func (b *batches) next(ctx context.Context) (f inFrame, ok bool) {
 			}
 			f.recs = append(f.recs, g.recs...)
 			f.frames++
-			size += valueBytes(g.recs)
+			f.size += g.size
 		default:
 			return f, true
 		}
@@ -103,10 +114,3 @@ func (b *batches) next(ctx context.Context) (f inFrame, ok bool) {
 	return f, true
 }
 
-func valueBytes(recs []crdt.Record) int {
-	n := 0
-	for _, r := range recs {
-		n += len(r.Value)
-	}
-	return n
-}
