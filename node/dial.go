@@ -48,7 +48,7 @@ func (n *Node) dialAsync(ai peer.AddrInfo, src Source) {
 	if !n.dials.add(ai.ID) {
 		return
 	}
-	if !n.bg.spawn(func() {
+	if !n.bg.Go(func() {
 		defer n.dials.remove(ai.ID)
 		if err := n.dial(n.ctx, ai, src); err != nil && n.ctx.Err() == nil {
 			n.log.Debug("dial failed", "peer", ai.ID, "source", src, "err", err)

@@ -62,7 +62,7 @@ func (n *Node) cutOff(d membership.Device) {
 // after its cut that were accepted before the revocation arrived, so that
 // every replica ends up holding the same writes of it.
 func (n *Node) dropAfterCut(d membership.Device) {
-	n.bg.spawn(func() {
+	n.bg.Go(func() {
 		dropped, err := n.store.Drop(n.ctx, func(r crdt.Record) bool {
 			return r.Version.Origin == d.ID && r.Version.Seq > d.Cut
 		})
@@ -108,7 +108,7 @@ const announceRetry = 5 * time.Second
 // from a backup takes local writes only after its first sync, and the node
 // must run meanwhile to get that sync.
 func (n *Node) announceSoon(name string, relay bool) {
-	n.bg.spawn(func() {
+	n.bg.Go(func() {
 		for {
 			changed := n.store.Changed()
 			err := n.Announce(n.ctx, name, relay)

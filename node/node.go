@@ -20,6 +20,7 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/antientropy"
 	"github.com/syncnode/syncnode/node/api"
+	"github.com/syncnode/syncnode/node/background"
 	"github.com/syncnode/syncnode/node/discovery"
 	"github.com/syncnode/syncnode/node/gossip"
 	"github.com/syncnode/syncnode/node/group"
@@ -133,7 +134,7 @@ type Node struct {
 
 	ctx        context.Context
 	cancel     context.CancelFunc
-	bg         background
+	bg         background.Group
 	notifee    connNotifee
 	dials      pendingSet
 	quietPulls pendingSet // peers with a pull waiting for a lull
@@ -246,15 +247,15 @@ func (n *Node) start(cfg Config) error {
 	n.notifee = connNotifee{n}
 	n.host.Network().Notify(n.notifee)
 	if cfg.SyncInterval > 0 {
-		n.bg.spawn(func() { n.syncLoop(cfg.SyncInterval) })
-		n.bg.spawn(n.settleLoop)
+		n.bg.Go(func() { n.syncLoop(cfg.SyncInterval) })
+		n.bg.Go(n.settleLoop)
 	}
 	if len(cfg.StaticPeers) > 0 {
-		n.bg.spawn(func() { n.redialLoop(cfg.StaticPeers) })
+		n.bg.Go(func() { n.redialLoop(cfg.StaticPeers) })
 	}
 	if cfg.Relay != nil {
 		link := *cfg.Relay
-		n.bg.spawn(func() { n.relayLoop(link) })
+		n.bg.Go(func() { n.relayLoop(link) })
 	}
 	if cfg.MDNS {
 		if err := n.startMDNS(cfg); err != nil {
@@ -319,7 +320,7 @@ func (n *Node) serveAPI(cfg Config) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return n.ctx },
 	}
-	n.bg.spawn(func() {
+	n.bg.Go(func() {
 		if err := n.apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("api server stopped", "err", err)
 		}
@@ -400,7 +401,7 @@ func (n *Node) Close() error {
 			n.ae.Close()
 		}
 		n.host.Network().StopNotify(n.notifee)
-		n.bg.stop()
+		n.bg.Stop()
 		errs = append(errs, n.host.Close(), n.store.Close())
 		for _, f := range n.afterClose {
 			errs = append(errs, f())

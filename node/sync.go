@@ -26,7 +26,7 @@ func (n *Node) RequestSync(p peer.ID) { n.requestSync(p, "requested") }
 // requests (a gap seen in many messages) collapse into one.
 func (n *Node) requestSync(p peer.ID, why string) {
 	if n.syncsWith(p) {
-		n.bg.spawn(func() { n.pull(p, why) })
+		n.bg.Go(func() { n.pull(p, why) })
 	}
 }
 
@@ -37,7 +37,7 @@ func (n *Node) requestSyncWhenQuiet(p peer.ID, why string) {
 	if !n.syncsWith(p) || !n.quietPulls.add(p) {
 		return
 	}
-	if !n.bg.spawn(func() {
+	if !n.bg.Go(func() {
 		defer n.quietPulls.remove(p)
 		if n.awaitGossipQuiet() {
 			n.pull(p, why)
@@ -132,7 +132,7 @@ func (n *Node) onGap(from peer.ID) {
 	if !n.gapPending.CompareAndSwap(false, true) {
 		return
 	}
-	if !n.bg.spawn(func() {
+	if !n.bg.Go(func() {
 		defer n.gapPending.Store(false)
 		if n.awaitGossipQuiet() && n.store.Gaps() {
 			_, err := n.ae.Sync(n.ctx, from)

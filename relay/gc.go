@@ -74,6 +74,7 @@ func (r *Relay) gcLoop() {
 			return
 		case <-t.C:
 		}
+		r.reconcileRevocations()
 		if _, err := r.gc.collect(r.ctx); err != nil && r.ctx.Err() == nil {
 			r.log.Error("tombstone collection failed", "err", err)
 		}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/syncnode/syncnode/node"
+	"github.com/syncnode/syncnode/node/background"
 	"github.com/syncnode/syncnode/node/datadir"
 	"github.com/syncnode/syncnode/node/invite"
 	"github.com/syncnode/syncnode/node/membership"
@@ -111,7 +111,7 @@ type Relay struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg     background.Group
 }
 
 // Start runs a relay on its data dir, initializing it from opts.Join the
@@ -337,24 +337,31 @@ func (r *Relay) meshRevoked(d membership.Device) {
 	})
 }
 
-// reconcileRevocations writes the group revocation of every device whose
-// token was revoked before revocations spread to the group (or while the
-// write failed), so that devices refuse it too.
+// reconcileRevocations brings the registry and the group's revocations
+// into line, both ways: a token revoked before revocations spread to the
+// group, or while writing the revocation failed, is revoked for the group;
+// a device the group revoked while revoking its token failed (or before
+// the relay stopped) loses its token. It runs at start and with every
+// collection.
 func (r *Relay) reconcileRevocations() {
+	members := r.node.Members()
 	for _, d := range r.reg.List() {
-		if d.Revoked && d.Peer != "" && !r.node.Members().RevokedPeer(d.Peer) {
+		switch {
+		case d.Peer == "":
+		case d.Revoked && !members.RevokedPeer(d.Peer):
 			r.revoked(d)
+		case !d.Revoked && members.RevokedPeer(d.Peer):
+			if _, err := r.reg.Revoke(d.Name); err != nil && r.ctx.Err() == nil {
+				r.log.Error("could not revoke the token of a device revoked by the group", "device", d.Name, "err", err)
+			}
 		}
 	}
 }
 
-func (r *Relay) spawn(fn func()) {
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		fn()
-	}()
-}
+// spawn runs fn in the background unless the relay is closing: a
+// revocation merged while Close runs must not start work Close would not
+// wait for.
+func (r *Relay) spawn(fn func()) { r.bg.Go(fn) }
 
 // Close stops the relay and waits for its goroutines.
 func (r *Relay) Close() error {
@@ -365,7 +372,7 @@ func (r *Relay) Close() error {
 		errs = append(errs, r.http.Shutdown(ctx))
 		cancel()
 	}
-	r.wg.Wait()
+	r.bg.Stop()
 	if r.node != nil {
 		errs = append(errs, r.node.Close())
 	}
