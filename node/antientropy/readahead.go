@@ -113,4 +113,3 @@ func (b *batches) next(ctx context.Context) (f inFrame, ok bool) {
 	}
 	return f, true
 }
-

@@ -62,10 +62,10 @@ func TestCheckRefusesWhatCouldUndoOrForgeMembership(t *testing.T) {
 		}
 	}
 	for name, r := range map[string]crdt.Record{
-		"own announcement":    announce(laptop, "laptop", 1),
-		"a revocation":        revoke(laptop, phone, 3),
-		"a user record":       {NS: "tasks", Key: "t1", Value: []byte(`1`)},
-		"a user tombstone":    {NS: "tasks", Key: "t1", Deleted: true},
+		"own announcement": announce(laptop, "laptop", 1),
+		"a revocation":     revoke(laptop, phone, 3),
+		"a user record":    {NS: "tasks", Key: "t1", Value: []byte(`1`)},
+		"a user tombstone": {NS: "tasks", Key: "t1", Deleted: true},
 	} {
 		if err := membership.Check(r); err != nil {
 			t.Errorf("%s: Check = %v, want nil", name, err)
