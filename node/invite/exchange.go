@@ -38,6 +38,7 @@ const (
 	statusExpired
 	statusUsed
 	statusRateLimited
+	statusBusy
 )
 
 // maxAnswer bounds the inviter's answer, and so what a joiner reads.
@@ -53,7 +54,7 @@ const (
 )
 
 // Errors of the exchange, each wrapped with detail. A joiner gets the first
-// six from Redeem; the inviter's Server returns the rest.
+// seven from Redeem; the inviter's Server returns the rest.
 var (
 	// ErrExpired means the code's lifetime is over.
 	ErrExpired = errors.New("invite code has expired: ask for a new one")
@@ -64,6 +65,9 @@ var (
 	ErrUnknown = errors.New("unknown or revoked invite: ask for a new one")
 	// ErrRateLimited means too many attempts from this address failed.
 	ErrRateLimited = errors.New("too many failed invite attempts from this address: wait a minute and retry")
+	// ErrBusy means the inviter was answering as many joiners as it
+	// takes at once; the code is still good.
+	ErrBusy = errors.New("the inviting device is busy with other joiners: retry in a few seconds (the code is still good)")
 	// ErrUnreachable means no connection to the invite host succeeded.
 	ErrUnreachable = errors.New("could not reach the inviting device: its node must be running, on a network this device reaches, and its code neither used nor expired")
 	// ErrAnswer means the inviter's answer is invalid.
@@ -83,6 +87,7 @@ var statusErr = map[byte]error{
 	statusExpired:     ErrExpired,
 	statusUsed:        ErrUsed,
 	statusRateLimited: ErrRateLimited,
+	statusBusy:        ErrBusy,
 }
 
 // Joined is what a redeemed invite gives a new device.

@@ -302,20 +302,24 @@ func (s *Server) redeem(tok Token) byte {
 // serve runs one exchange on the invite host. Whatever the joiner sends, it
 // reads at most TokenSize+maxTrailing bytes within streamTimeout.
 func (s *Server) serve(st network.Stream) {
-	select {
-	case s.inflight <- struct{}{}:
-		defer func() { <-s.inflight }()
-	default:
-		st.Reset()
-		return
-	}
 	if err := st.SetDeadline(time.Now().Add(streamTimeout)); err != nil {
 		st.Reset()
 		return
 	}
+	// Refusals that need no token come first, and do not wait for the
+	// joiner: a source that holds streams open must not take the slots
+	// of the joiners behind it.
 	src := sourceOf(st.Conn().RemoteMultiaddr())
 	if !s.failures.Allow(src) {
-		s.answer(st, []byte{statusRateLimited})
+		refuse(st, statusRateLimited)
+		return
+	}
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	default:
+		s.failures.Fail(src) // a flood of streams costs its source too
+		refuse(st, statusBusy)
 		return
 	}
 	var tok Token
@@ -336,6 +340,16 @@ func (s *Server) serve(st network.Stream) {
 	// The host may close now, and the answer is already through: answer
 	// waited for the joiner to close its side.
 	s.sweep()
+}
+
+// refuse answers a refusal without waiting for the joiner: if it is cut
+// short, the joiner sees a reset, and nothing was at stake.
+func refuse(st network.Stream, status byte) {
+	if _, err := st.Write([]byte{status}); err != nil {
+		st.Reset()
+		return
+	}
+	st.Close()
 }
 
 // answer writes b, then waits, within the stream's deadline, for the joiner

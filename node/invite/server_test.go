@@ -14,6 +14,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/syncnode/syncnode/node/clocktest"
@@ -386,4 +387,53 @@ func TestInviteHostHasNoNetworkKey(t *testing.T) {
 	if err := rawHost(t).Connect(ctx, inv.AddrInfo()); err != nil {
 		t.Fatalf("a public host cannot reach the invite host: %v", err)
 	}
+}
+
+// TestSlotsHeldOpenLeaveJoinersAnAnswer: a client that holds every exchange
+// slot with streams that never finish does not make a joiner's attempt
+// vanish in a reset: the joiner hears that the inviter is busy, and the
+// code still works once the slots free up.
+func TestSlotsHeldOpenLeaveJoinersAnAnswer(t *testing.T) {
+	s, clock := newServer(t)
+	code := create(t, s, DefaultTTL)
+	inv, err := Decode(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rawHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := h.Connect(ctx, inv.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	var held []network.Stream
+	for range maxInflight {
+		st, err := h.NewStream(ctx, inv.Peer, ProtocolID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Write([]byte{1}) // a token's first byte, and no more
+		held = append(held, st)
+	}
+	deadline := time.Now().Add(testTimeout)
+	for len(s.inflight) < maxInflight {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d slots held", len(s.inflight), maxInflight)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the server's own state
+	}
+	if _, err := redeem(t, code); !errors.Is(err, ErrBusy) {
+		t.Fatalf("redeem with every slot held: %v, want busy", err)
+	}
+	for _, st := range held {
+		st.Reset()
+	}
+	for len(s.inflight) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("slots not freed after the streams were reset")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	clock.Advance(failBurst * failEvery) // the held streams failed too
+	mustRedeem(t, code)
 }
