@@ -277,8 +277,9 @@ func (s *Server) pendingLocked(now time.Time) int {
 }
 
 // redeem consumes tok if it names a pending invite, and says why not
-// otherwise. Every remembered token is compared, in constant time.
-func (s *Server) redeem(tok Token) byte {
+// otherwise; with statusOK it returns the invite, for giveBack. Every
+// remembered token is compared, in constant time.
+func (s *Server) redeem(tok Token) (*entry, byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var found *entry
@@ -289,14 +290,22 @@ func (s *Server) redeem(tok Token) byte {
 	}
 	switch {
 	case found == nil:
-		return statusUnknown
+		return nil, statusUnknown
 	case found.used:
-		return statusUsed
+		return nil, statusUsed
 	case !s.now().Before(found.expires):
-		return statusExpired
+		return nil, statusExpired
 	}
 	found.used = true
-	return statusOK
+	return found, statusOK
+}
+
+// giveBack makes an invite redeemable again after its grant could not be
+// sent: the joiner, who alone holds its token, may retry.
+func (s *Server) giveBack(e *entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.used = false
 }
 
 // serve runs one exchange on the invite host. Whatever the joiner sends, it
@@ -328,15 +337,19 @@ func (s *Server) serve(st network.Stream) {
 		st.Reset()
 		return
 	}
-	status := s.redeem(tok)
+	e, status := s.redeem(tok)
 	if status != statusOK {
 		s.failures.Fail(src)
 		s.log.Warn("invite refused", "from", src, "reason", statusErr[status])
-		s.answer(st, []byte{status})
+		_ = s.answer(st, []byte{status}) // a refusal: nothing to give back
 		return
 	}
 	s.log.Info("invite redeemed", "from", src, "device_host", st.Conn().RemotePeer())
-	s.answer(st, encodeGrant(s.secret, s.addrs()))
+	if err := s.answer(st, encodeGrant(s.secret, s.addrs())); err != nil {
+		s.giveBack(e)
+		s.log.Info("invite grant not delivered; the code stays good", "from", src, "err", err)
+		return
+	}
 	// The host may close now, and the answer is already through: answer
 	// waited for the joiner to close its side.
 	s.sweep()
@@ -354,18 +367,19 @@ func refuse(st network.Stream, status byte) {
 
 // answer writes b, then waits, within the stream's deadline, for the joiner
 // to close the stream, which it does once it has read b: closing the host
-// right after must not cut b short.
-func (s *Server) answer(st network.Stream, b []byte) {
+// right after must not cut b short. An error means b was not sent whole.
+func (s *Server) answer(st network.Stream, b []byte) error {
 	if _, err := st.Write(b); err != nil {
 		st.Reset()
-		return
+		return err
 	}
 	if err := st.CloseWrite(); err != nil {
 		st.Reset()
-		return
+		return err
 	}
 	io.Copy(io.Discard, io.LimitReader(st, maxTrailing))
 	st.Close()
+	return nil
 }
 
 // bestFirst orders addresses for a code, which keeps the first ones if not

@@ -288,7 +288,7 @@ func TestRemembersBoundedInvites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.redeem(inv.Token) != statusOK {
+		if _, status := s.redeem(inv.Token); status != statusOK {
 			t.Fatal("a fresh invite was not redeemed")
 		}
 	}
@@ -436,4 +436,26 @@ func TestSlotsHeldOpenLeaveJoinersAnAnswer(t *testing.T) {
 	}
 	clock.Advance(failBurst * failEvery) // the held streams failed too
 	mustRedeem(t, code)
+}
+
+// TestUndeliveredGrantLeavesTheCodeGood: when the grant cannot be sent,
+// the invite is given back, so the joiner's retry works instead of hearing
+// "already used".
+func TestUndeliveredGrantLeavesTheCodeGood(t *testing.T) {
+	s, _ := newServer(t)
+	inv, err := Decode(create(t, s, DefaultTTL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, status := s.redeem(inv.Token)
+	if status != statusOK {
+		t.Fatalf("first redeem: status %d", status)
+	}
+	s.giveBack(e)
+	if _, status := s.redeem(inv.Token); status != statusOK {
+		t.Fatalf("redeem after the grant was given back: status %d, want ok", status)
+	}
+	if _, status := s.redeem(inv.Token); status != statusUsed {
+		t.Fatalf("third redeem: status %d, want used", status)
+	}
 }
