@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
@@ -109,6 +110,9 @@ func joinCommand() *cli.Command {
 			if _, err := datadir.Open(path); err == nil {
 				return fmt.Errorf("join: %s already holds a device; give a fresh --data directory: %w", path, datadir.ErrAlreadyInitialized)
 			}
+			if err := checkWritable(path); err != nil {
+				return fmt.Errorf("join: %w (the code is still good)", err)
+			}
 			ctx, cancel := context.WithTimeout(c.Context, invite.RedeemTimeout)
 			defer cancel()
 			joined, err := invite.Redeem(ctx, code)
@@ -139,4 +143,18 @@ func joinCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// checkWritable makes sure a data dir can be created and written at path,
+// before a code is spent on it.
+func checkWritable(path string) error {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return fmt.Errorf("data dir %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(path, ".join-check-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -97,6 +97,14 @@ func TestInviteCodeWorksOnce(t *testing.T) {
 	if _, stderr, err := runCLI(t, "", "join", second, "--data", b); err == nil || !strings.Contains(stderr, "already holds a device") {
 		t.Fatalf("join into b again: err=%v stderr=%q, want a refusal", err, stderr)
 	}
+	// A data dir that cannot be made: join refuses before spending it too.
+	blocker := filepath.Join(root, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runCLI(t, "", "join", second, "--data", filepath.Join(blocker, "sub")); err == nil || !strings.Contains(stderr, "still good") {
+		t.Fatalf("join into an impossible dir: err=%v stderr=%q, want a refusal that keeps the code", err, stderr)
+	}
 	mustCLI(t, "join", second, "--data", filepath.Join(root, "d"))
 }
 
