@@ -281,3 +281,19 @@ func testApplyRefusesReusedSeq(t *testing.T, b backend) {
 		t.Errorf("other: %v, want not found", err)
 	}
 }
+
+// testJoinLargeVector: a vector with more origins than one transaction
+// holds is joined in parts, not refused.
+func testJoinLargeVector(t *testing.T, b backend) {
+	s := b.fixture(t, "self")
+	v := crdt.Vector{}
+	for i := range 20_000 {
+		v[crdt.NodeID(fmt.Sprintf("origin-%05d", i))] = uint64(i + 1)
+	}
+	if err := s.Join(context.Background(), v); err != nil {
+		t.Fatalf("join of %d origins: %v", len(v), err)
+	}
+	if got := s.Vector(); !got.Dominates(v) {
+		t.Fatalf("vector after join holds %d origins, want all %d", len(got), len(v))
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -55,7 +57,7 @@ func (o *op) cost(self crdt.NodeID) cost {
 		c = recordCost(o.ns, o.key, self, len(o.value)*4/3+128)
 	case o.join != nil:
 		for origin := range o.join {
-			c = c.plus(cost{entries: 1, bytes: int64(1 + len(origin) + 8 + entryOverhead)})
+			c = c.plus(joinCost(origin))
 		}
 	case o.writes != nil:
 		for _, w := range o.writes {
@@ -168,11 +170,28 @@ func (s *Store) Apply(ctx context.Context, recs []crdt.Record) (ApplyResult, err
 // merging every record a peer's snapshot holds above our vector, and leave
 // out origins any of whose records were rejected: joining claims that this
 // replica now holds, or has superseded, every write v counts.
+//
+// A vector too large for one transaction is joined in parts: raising each
+// origin's entry on its own is as safe as raising them together.
 func (s *Store) Join(ctx context.Context, v crdt.Vector) error {
-	if len(v) == 0 {
-		return nil
+	origins := slices.Collect(maps.Keys(v))
+	for len(origins) > 0 {
+		n := s.limits.chunk(len(origins), func(i int) cost { return joinCost(origins[i]) })
+		part := make(crdt.Vector, n)
+		for _, o := range origins[:n] {
+			part[o] = v[o]
+		}
+		if err := s.submit(ctx, &op{join: part}); err != nil {
+			return err
+		}
+		origins = origins[n:]
 	}
-	return s.submit(ctx, &op{join: v.Clone()})
+	return nil
+}
+
+// joinCost estimates raising one origin's vector entry.
+func joinCost(origin crdt.NodeID) cost {
+	return cost{entries: 1, bytes: int64(1 + len(origin) + 8 + entryOverhead)}
 }
 
 // chunk returns how many of n leading items, at least one, fit in one

@@ -19,6 +19,7 @@ var suite = []struct {
 	{"ChangesNamespaceFilter", testChangesNamespaceFilter},
 	{"ApplyLastWriterWins", testApplyLastWriterWins},
 	{"ApplyRefusesReusedSeq", testApplyRefusesReusedSeq},
+	{"JoinLargeVector", testJoinLargeVector},
 	{"ApplyRejects", testApplyRejects},
 	{"ApplyClockSkew", testApplyClockSkew},
 	{"ApplyGap", testApplyGap},
