@@ -100,6 +100,8 @@ func (g *Gossip) start(h host.Host) error {
 	}, g.cfg.Options...)
 	if g.cfg.Hub {
 		opts = append(opts, pubsub.WithGossipSubParams(hubParams()), pubsub.WithPeerOutboundQueueSize(hubOutboundQueueLen))
+	} else {
+		opts = append(opts, pubsub.WithGossipSubParams(deviceParams()))
 	}
 	ps, err := pubsub.NewGossipSub(g.psCtx, h, opts...)
 	if err != nil {
