@@ -306,16 +306,7 @@ func TestRemembersBoundedInvites(t *testing.T) {
 func TestHostileClients(t *testing.T) {
 	s, clock := newServer(t)
 	code := create(t, s, DefaultTTL)
-	inv, err := Decode(code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := rawHost(t)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	if err := h.Connect(ctx, inv.AddrInfo()); err != nil {
-		t.Fatal(err)
-	}
+	h, inv, ctx := hostileClient(t, code)
 	for name, send := range map[string][]byte{
 		"nothing":   nil,
 		"too short": {1, 2, 3},
@@ -340,6 +331,23 @@ func TestHostileClients(t *testing.T) {
 	if j := mustRedeem(t, code); j.Secret != testSecret {
 		t.Fatal("wrong secret after the hostile clients")
 	}
+}
+
+// hostileClient connects a throwaway public host to the invite host of
+// code, as a hostile client would; ctx bounds the test.
+func hostileClient(t *testing.T, code string) (host.Host, Invite, context.Context) {
+	t.Helper()
+	inv, err := Decode(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rawHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	if err := h.Connect(ctx, inv.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	return h, inv, ctx
 }
 
 // rawHost is a throwaway public host, as a hostile client would run.
@@ -396,16 +404,7 @@ func TestInviteHostHasNoNetworkKey(t *testing.T) {
 func TestSlotsHeldOpenLeaveJoinersAnAnswer(t *testing.T) {
 	s, clock := newServer(t)
 	code := create(t, s, DefaultTTL)
-	inv, err := Decode(code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := rawHost(t)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	if err := h.Connect(ctx, inv.AddrInfo()); err != nil {
-		t.Fatal(err)
-	}
+	h, inv, ctx := hostileClient(t, code)
 	var held []network.Stream
 	for range maxInflight {
 		st, err := h.NewStream(ctx, inv.Peer, ProtocolID)
