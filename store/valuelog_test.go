@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // valueLogBytes sums the sizes of the value-log files in dir.
@@ -54,16 +53,14 @@ func TestValueLogCollectionReclaimsOverwrittenRecords(t *testing.T) {
 	// Compaction, which Badger runs as memtables are flushed, is what
 	// tells the value log which of its entries are garbage.
 	before := valueLogBytes(t, dir)
-	n, deadline := 0, time.Now().Add(20*time.Second)
-	for n == 0 && time.Now().Before(deadline) {
+	n := 0
+	waitFor(t, "value-log files worth collecting", func() bool {
 		var err error
 		if n, err = s.collectValueLog(); err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			time.Sleep(50 * time.Millisecond) // polling: compaction runs on its own schedule
-		}
-	}
+		return n > 0
+	})
 	after := valueLogBytes(t, dir)
 	if n == 0 || after >= before {
 		t.Fatalf("collection rewrote %d files; value log %d → %d bytes, want it to shrink", n, before, after)

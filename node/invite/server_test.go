@@ -80,18 +80,24 @@ func mustRedeem(t *testing.T, code string) Joined {
 	return j
 }
 
-// waitStopped waits until the invite host has closed.
-func waitStopped(t *testing.T, s *Server) {
+// eventually polls cond until it holds, failing the test at testTimeout.
+func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for s.running() {
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("the invite host still runs after every invite expired")
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		<-tick.C
 	}
+}
+
+// waitStopped waits until the invite host has closed.
+func waitStopped(t *testing.T, s *Server) {
+	t.Helper()
+	eventually(t, "the invite host to close once every invite expired", func() bool { return !s.running() })
 }
 
 func TestRedeemGrantsSecretOnce(t *testing.T) {
@@ -414,25 +420,14 @@ func TestSlotsHeldOpenLeaveJoinersAnAnswer(t *testing.T) {
 		st.Write([]byte{1}) // a token's first byte, and no more
 		held = append(held, st)
 	}
-	deadline := time.Now().Add(testTimeout)
-	for len(s.inflight) < maxInflight {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d slots held", len(s.inflight), maxInflight)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the server's own state
-	}
+	eventually(t, "every slot held", func() bool { return len(s.inflight) == maxInflight })
 	if _, err := redeem(t, code); !errors.Is(err, ErrBusy) {
 		t.Fatalf("redeem with every slot held: %v, want busy", err)
 	}
 	for _, st := range held {
 		st.Reset()
 	}
-	for len(s.inflight) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("slots not freed after the streams were reset")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(t, "the slots freed after the streams were reset", func() bool { return len(s.inflight) == 0 })
 	clock.Advance(failBurst * failEvery) // the held streams failed too
 	mustRedeem(t, code)
 }
