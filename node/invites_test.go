@@ -57,29 +57,9 @@ func TestInviteHandsOutSecretOnce(t *testing.T) {
 	if len(joined.Addrs) == 0 || joined.Addrs[0].String() != fullAddr(a) {
 		t.Errorf("redeemed addrs %v, want %s first", joined.Addrs, fullAddr(a))
 	}
-	if _, err := invite.Redeem(ctx, inv.Code); err == nil {
-		t.Fatal("a code was redeemed twice")
-	}
-}
-
-// TestInviteTwiceAlreadyUsed: while another invite keeps the invite host up,
-// a second redeem of a code says it was used.
-func TestInviteTwiceAlreadyUsed(t *testing.T) {
-	secret, _ := group.NewSecret()
-	a := device(t, secret)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	first, err := a.Invite(ctx, invite.DefaultTTL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Invite(ctx, invite.MinTTL); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := invite.Redeem(ctx, first.Code); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := invite.Redeem(ctx, first.Code); !errors.Is(err, invite.ErrUsed) {
+	// The invite host stays up until the code expires, so a second try
+	// hears why it fails.
+	if _, err := invite.Redeem(ctx, inv.Code); !errors.Is(err, invite.ErrUsed) {
 		t.Fatalf("second redeem: %v, want ErrUsed", err)
 	}
 }
