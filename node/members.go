@@ -32,7 +32,7 @@ func (n *Node) observe(recs []crdt.Record) {
 		}
 	}
 	for _, origin := range late {
-		if d, ok := n.members.Device(origin); ok && origin != crdt.NodeID(n.ID().String()) {
+		if d, ok := n.members.Device(origin); ok {
 			n.dropAfterCut(d)
 		}
 	}
@@ -42,7 +42,7 @@ func (n *Node) observe(recs []crdt.Record) {
 // and admission keep it out from now on), and what it wrote after the cut
 // is dropped.
 func (n *Node) cutOff(d membership.Device) {
-	if d.ID == crdt.NodeID(n.ID().String()) {
+	if d.ID == n.store.Origin() {
 		// Nobody will take this device's writes any more, but they are
 		// still its user's: keep them here.
 		n.log.Error("this device has been revoked: its writes no longer reach the group", "by", d.RevokedBy)
@@ -60,8 +60,12 @@ func (n *Node) cutOff(d membership.Device) {
 
 // dropAfterCut drops, in the background, the writes of a revoked device
 // after its cut that were accepted before the revocation arrived, so that
-// every replica ends up holding the same writes of it.
+// every replica ends up holding the same writes of it. A revoked device
+// keeps its own.
 func (n *Node) dropAfterCut(d membership.Device) {
+	if d.ID == n.store.Origin() {
+		return
+	}
 	n.bg.Go(func() {
 		dropped, err := n.store.Drop(n.ctx, func(r crdt.Record) bool {
 			return r.Version.Origin == d.ID && r.Version.Seq > d.Cut
@@ -92,7 +96,7 @@ func (n *Node) Announce(ctx context.Context, name string, relay bool) error {
 	if err := membership.ValidateName(name); err != nil {
 		return fmt.Errorf("node announce: %w", err)
 	}
-	self := crdt.NodeID(n.ID().String())
+	self := n.store.Origin()
 	if d, ok := n.members.Device(self); ok && !d.Announced.IsZero() && d.Name == name && d.Relay == relay {
 		return nil
 	}
@@ -143,7 +147,7 @@ func (n *Node) Devices() []api.Device {
 // the revocation, which spreads like any record, and cuts the device off
 // here at once. Revoking a device already revoked changes nothing.
 func (n *Node) Revoke(ctx context.Context, nameOrID string) (api.Device, error) {
-	self := crdt.NodeID(n.ID().String())
+	self := n.store.Origin()
 	if n.members.Revoked(self) {
 		return api.Device{}, fmt.Errorf("node revoke: %w", membership.ErrSelfRevoked)
 	}
@@ -169,7 +173,7 @@ func (n *Node) deviceOut(d membership.Device) api.Device {
 		ID:        string(d.ID),
 		Name:      d.Name,
 		Relay:     d.Relay,
-		Self:      d.ID == crdt.NodeID(n.ID().String()),
+		Self:      d.ID == n.store.Origin(),
 		Announced: timeOrNil(d.Announced),
 		Revoked:   d.Revoked,
 		RevokedBy: string(d.RevokedBy),
