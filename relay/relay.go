@@ -320,21 +320,9 @@ func (r *Relay) revoked(d registry.Device) {
 // meshRevoked revokes the token of a device that some device revoked for
 // the group, so that `token list` tells the truth and the token stops
 // working for HTTP sync too.
-func (r *Relay) meshRevoked(d membership.Device) {
-	p, err := peer.Decode(string(d.ID))
-	if err != nil {
-		return
-	}
-	dev, ok := r.reg.ByPeer(p)
-	if !ok || dev.Revoked {
-		return
-	}
+func (r *Relay) meshRevoked(membership.Device) {
 	// Off the merge path: revoking persists the registry.
-	r.spawn(func() {
-		if _, err := r.reg.Revoke(dev.Name); err != nil && r.ctx.Err() == nil {
-			r.log.Error("could not revoke the token of a device revoked by the group", "device", dev.Name, "err", err)
-		}
-	})
+	r.spawn(r.reconcileRevocations)
 }
 
 // reconcileRevocations brings the registry and the group's revocations
