@@ -28,14 +28,6 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inv, err := s.b.Invite(r.Context(), ttl)
-	switch {
-	case errors.Is(err, ErrCannotInvite):
-		err = &requestError{http.StatusConflict, err.Error()}
-	case errors.Is(err, invite.ErrTooManyPending):
-		err = &requestError{http.StatusTooManyRequests, err.Error()}
-	case errors.Is(err, invite.ErrTTL):
-		err = &requestError{http.StatusBadRequest, err.Error()}
-	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("invite: %w", err))
 		return

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/node/invite"
 	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/store"
 )
@@ -44,6 +45,12 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, membership.ErrSelfRevoked):
 		return http.StatusForbidden
+	case errors.Is(err, ErrCannotInvite):
+		return http.StatusConflict
+	case errors.Is(err, invite.ErrTooManyPending):
+		return http.StatusTooManyRequests
+	case errors.Is(err, invite.ErrTTL):
+		return http.StatusBadRequest
 	case errors.Is(err, store.ErrClosed), errors.Is(err, store.ErrRestored),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
