@@ -360,8 +360,8 @@ func holdAll(nodes []*node.Node, want int64, wait time.Duration) ([]time.Time, e
 func holds(ctx context.Context, n *node.Node, want int64) (time.Time, error) {
 	for {
 		changed := n.Changed()
-		// Each device's announcement of itself is not a benchmark record.
-		have := n.Store().Stats().Live - int64(len(n.Members().Devices()))
+		// The group's membership records are not benchmark records.
+		have := n.Store().Stats().Live - int64(n.Members().Records())
 		if have >= want {
 			return time.Now(), nil
 		}
