@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -238,11 +239,15 @@ func (s *Store) submit(ctx context.Context, o *op) error {
 
 func (s *Store) commitLoop() {
 	defer close(s.done)
-	var batch []*op
-	var carry *op // taken from the queue but left out of a full batch
+	var (
+		batch  []*op
+		carry  *op // taken from the queue but left out of a full batch
+		linger lingerer
+		timer  = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
 	for {
 		first := carry
-		carry = nil
 		if first == nil {
 			select {
 			case first = <-s.ops:
@@ -251,24 +256,49 @@ func (s *Store) commitLoop() {
 				return
 			}
 		}
-		batch = append(batch[:0], first)
-		c := first.cost(s.origin)
-	fill:
-		for len(batch) < maxBatchOps {
+		batch, carry = s.gather(append(batch[:0], first), &linger, timer)
+		start := time.Now()
+		s.commitBatch(batch)
+		linger.committed(len(batch), time.Since(start))
+	}
+}
+
+// gather adds queued operations to batch, which holds one, until it is full,
+// or the queue is empty and linger sees no reason to wait (timer bounds the
+// wait), or the store closes. It returns the batch and the operation it took
+// from the queue but could not fit, if any.
+func (s *Store) gather(batch []*op, linger *lingerer, timer *time.Timer) ([]*op, *op) {
+	defer timer.Stop()
+	c := batch[0].cost(s.origin)
+	var lingering <-chan time.Time
+	for len(batch) < maxBatchOps {
+		var o *op
+		select {
+		case o = <-s.ops:
+		default:
+			d := linger.wait(len(batch))
+			if d == 0 {
+				return batch, nil
+			}
+			if lingering == nil {
+				timer.Reset(d)
+				lingering = timer.C
+			}
 			select {
-			case o := <-s.ops:
-				next := c.plus(o.cost(s.origin))
-				if !next.within(s.limits) {
-					carry = o
-					break fill
-				}
-				batch, c = append(batch, o), next
-			default:
-				break fill
+			case o = <-s.ops:
+			case <-lingering:
+				return batch, nil
+			case <-s.closing:
+				return batch, nil
 			}
 		}
-		s.commitBatch(batch)
+		next := c.plus(o.cost(s.origin))
+		if !next.within(s.limits) {
+			return batch, o
+		}
+		batch, c = append(batch, o), next
 	}
+	return batch, nil
 }
 
 func (s *Store) failQueued() {
