@@ -93,10 +93,19 @@ func (s checkedStore) check(r crdt.Record, publisher crdt.NodeID) error {
 	}
 }
 
+// Apply checks and merges recs. A record of a version already merged is
+// stale whatever it holds, so it is counted so without a check: a pull
+// often resends many writes that gossip delivered meanwhile, and checking
+// their signatures would be most of its cost.
 func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.ApplyResult, error) {
 	kept := make([]crdt.Record, 0, len(recs))
 	var refused []store.Rejection
+	stale := 0
 	for _, r := range recs {
+		if s.Seen(r.Version) {
+			stale++
+			continue
+		}
 		if err := s.check(r, ""); err != nil {
 			refused = append(refused, store.Rejection{Record: r, Err: err})
 			continue
@@ -104,6 +113,7 @@ func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.Appl
 		kept = append(kept, r)
 	}
 	res, err := s.observedStore.Apply(ctx, kept)
+	res.Stale += stale
 	res.Rejected = append(res.Rejected, refused...)
 	return res, err
 }

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -10,6 +12,7 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/node/membership"
 	"github.com/syncnode/syncnode/node/signing"
+	"github.com/syncnode/syncnode/store"
 )
 
 // TestCheckTrustsOnlyTheOriginsOwnMessage: a record is spared its own
@@ -70,4 +73,46 @@ func (r fixedReader) Read(p []byte) (int, error) {
 		p[i] = byte(r) + byte(i)
 	}
 	return len(p), nil
+}
+
+// TestPulledCopyOfMergedWriteIsStale: a pull that resends a write already
+// merged (gossip delivered it first) counts it stale without checking it,
+// and a copy that differs, forged signature and all, changes nothing.
+func TestPulledCopyOfMergedWriteIsStale(t *testing.T) {
+	key, _, err := crypto.GenerateEd25519Key(fixedReader(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := crdt.NodeID(p.String())
+	st, err := store.Open(store.Options{InMemory: true, Origin: "self", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cs := checkedStore{
+		observedStore: observedStore{Store: st, observe: func([]crdt.Record) {}},
+		members:       membership.NewList(),
+		verifier:      signing.NewVerifier(),
+	}
+	rec := crdt.Record{NS: "tasks", Key: "k", Value: []byte(`1`), Version: crdt.Version{HLC: st.Clock().Now(), Origin: alice, Seq: 1}}
+	if rec.Sig, err = signing.Signer(key)(rec); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if res, err := cs.Apply(ctx, []crdt.Record{rec}); err != nil || len(res.Applied) != 1 {
+		t.Fatalf("first copy: %+v, %v; want it applied", res, err)
+	}
+	forged := rec
+	forged.Value, forged.Sig = []byte(`2`), make([]byte, 64)
+	res, err := cs.Apply(ctx, []crdt.Record{rec, forged})
+	if err != nil || res.Stale != 2 || len(res.Applied)+len(res.Rejected) != 0 {
+		t.Fatalf("copies of a merged write: %+v, %v; want both stale", res, err)
+	}
+	if got, err := st.Get("tasks", "k"); err != nil || string(got.Value) != `1` {
+		t.Fatalf("tasks/k = %s, %v; want the first copy's value", got.Value, err)
+	}
 }

@@ -153,13 +153,21 @@ func testApplyGap(t *testing.T, b backend) {
 		{4, false, 5},
 		{6, false, 6},
 	}
+	merged := map[uint64]bool{}
 	for _, st := range steps {
 		res := mustApply(t, s.Store, rec(st.seq))
+		merged[st.seq] = true
 		if res.Gap != st.gap {
 			t.Fatalf("after seq %d: gap = %v, want %v", st.seq, res.Gap, st.gap)
 		}
 		if got := s.Vector().Get("p"); got != st.vector {
 			t.Fatalf("after seq %d: vector = %d, want %d", st.seq, got, st.vector)
+		}
+		// Seen covers writes held beyond the gap too, not the missing ones.
+		for seq := uint64(1); seq <= 7; seq++ {
+			if got := s.Seen(crdt.Version{Origin: "p", Seq: seq}); got != merged[seq] {
+				t.Fatalf("after seq %d: Seen(p, %d) = %v, want %v", st.seq, seq, got, merged[seq])
+			}
 		}
 	}
 	checkConsistent(t, s.Store)

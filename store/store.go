@@ -226,6 +226,16 @@ func (s *Store) Gaps() bool {
 	return s.committed.held != nil
 }
 
+// Seen reports whether a write of version v was merged here before,
+// applied or superseded. Apply counts any record of such a version as
+// stale whatever it holds (a version is merged once), so a caller may skip
+// checking one, a signature above all, before applying it.
+func (s *Store) Seen(v crdt.Version) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.committed.vector.Covers(v.Origin, v.Seq) || s.committed.held.Has(v.Origin, v.Seq)
+}
+
 // maxHeldRuns bounds the runs Held reports, so that its copy on every
 // commit, and the anti-entropy request that carries it, stay small.
 const maxHeldRuns = 1024
