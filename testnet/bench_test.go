@@ -19,7 +19,7 @@ func BenchmarkBurst10k1(b *testing.B) { benchBurst(b, 1) }
 
 func benchBurst(b *testing.B, nodes int) {
 	const writes = 10_000
-	var total time.Duration
+	var total, converge time.Duration
 	var aeRecords, msgs uint64
 	for i := range b.N {
 		b.StopTimer()
@@ -36,6 +36,7 @@ func benchBurst(b *testing.B, nodes int) {
 			b.Fatalf("did not converge: %s", r.Diff)
 		}
 		total += r.Total
+		converge += r.ConvergeTime
 		aeRecords += r.Traffic.AntiEntropyRecords
 		msgs += r.Traffic.GossipMessages
 		if err := n.Close(); err != nil {
@@ -46,6 +47,7 @@ func benchBurst(b *testing.B, nodes int) {
 	avg := total / time.Duration(b.N)
 	b.ReportMetric(float64(avg)/float64(time.Millisecond), "ms")
 	b.ReportMetric(writes/avg.Seconds(), "writes/s")
+	b.ReportMetric(float64(converge/time.Duration(b.N))/float64(time.Millisecond), "converge-ms")
 	b.ReportMetric(float64(msgs)/float64(b.N), "msgs")
 	b.ReportMetric(float64(aeRecords)/float64(b.N), "AE-records")
 }
