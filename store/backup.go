@@ -207,7 +207,7 @@ func checkBackupEntry(kv *pb.KV) error {
 
 func knownTag(t byte) bool {
 	switch t {
-	case tagRecord, tagOrigin, tagFeed, tagVector, tagMeta:
+	case tagRecord, tagOrigin, tagFeed, tagVector, tagMeta, tagHole:
 		return true
 	}
 	return false
@@ -270,7 +270,7 @@ func verifyStore(db *badger.DB) error {
 					return fmt.Errorf("bad feed key")
 				}
 				feedLen++
-			case tagVector, tagMeta:
+			case tagVector, tagMeta, tagHole:
 			default:
 				return fmt.Errorf("unknown table %q", k[0])
 			}

@@ -41,6 +41,8 @@ type op struct {
 	dropped int
 	// clearRestored lifts the restored marker
 	clearRestored bool
+	// refill: holes to fill (see Refill); the result goes in result
+	refill *refillOp
 
 	// results, valid once done is closed
 	stored crdt.Record // a local write as installed
@@ -70,6 +72,8 @@ func (o *op) cost(self crdt.NodeID) cost {
 		}
 	case o.clearRestored:
 		c = cost{entries: 1, bytes: entryOverhead + 2}
+	case o.refill != nil:
+		c = o.refill.cost()
 	default:
 		for _, r := range o.recs {
 			c = c.plus(recordCost(r.NS, r.Key, r.Version.Origin, len(r.Value)))
@@ -382,6 +386,13 @@ func (s *Store) tryCommit(batch []*op) error {
 			}
 			o.dropped = n
 			changed = changed || n > 0
+		case o.refill != nil:
+			res, err := m.refill(o.refill)
+			if err != nil {
+				return err
+			}
+			o.result = res
+			changed = changed || len(res.Applied) > 0
 		case o.writes != nil:
 			n, err := m.writeAll(o.writes, o.wres)
 			if err != nil {
@@ -412,7 +423,7 @@ func (s *Store) tryCommit(batch []*op) error {
 			changed = changed || len(res.Applied) > 0
 		}
 	}
-	if len(m.touched) == 0 && !changed && !cleared {
+	if len(m.touched) == 0 && !changed && !cleared && !m.holesOwned {
 		// Only stale or rejected records: nothing to write. The frontier
 		// keeps what it learned about writes beyond a gap.
 		return nil

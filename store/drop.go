@@ -18,12 +18,14 @@ const dropScanChunk = 1000
 type dropOp struct {
 	refs  [][]byte
 	match func(crdt.Record) bool
+	// refill marks each emptied key as a hole (see DropAndRefill).
+	refill bool
 }
 
 // dropCost estimates removing the record under ref: deleting its record,
-// origin-index and feed entries.
+// origin-index and feed entries, and perhaps marking a hole.
 func dropCost(ref []byte) cost {
-	return cost{entries: 3, bytes: int64(3*len(ref) + crdt.MaxOriginLen + 3*entryOverhead)}
+	return cost{entries: 4, bytes: int64(4*len(ref) + crdt.MaxOriginLen + 4*entryOverhead)}
 }
 
 // Drop removes every current record for which match returns true: its
@@ -37,6 +39,10 @@ func dropCost(ref []byte) cost {
 // current at that moment. match is therefore called more than once per
 // record, from other goroutines; it must be fast and must not call the store.
 func (s *Store) Drop(ctx context.Context, match func(crdt.Record) bool) (int, error) {
+	return s.drop(ctx, match, false)
+}
+
+func (s *Store) drop(ctx context.Context, match func(crdt.Record) bool, refill bool) (int, error) {
 	dropped := 0
 	var after []byte // the last record key scanned
 	for {
@@ -46,7 +52,7 @@ func (s *Store) Drop(ctx context.Context, match func(crdt.Record) bool) (int, er
 		}
 		for len(refs) > 0 {
 			n := s.limits.chunk(len(refs), func(i int) cost { return dropCost(refs[i]) })
-			o := &op{drop: &dropOp{refs: refs[:n], match: match}}
+			o := &op{drop: &dropOp{refs: refs[:n], match: match, refill: refill}}
 			if err := s.submit(ctx, o); err != nil {
 				return dropped, fmt.Errorf("store drop: %w", err)
 			}
@@ -119,6 +125,11 @@ func (m *merger) drop(d *dropOp) (int, error) {
 		}
 		if err := m.remove(cur); err != nil {
 			return n, err
+		}
+		if d.refill {
+			if err := m.markHole(ref, cur.rec.Version); err != nil {
+				return n, err
+			}
 		}
 		n++
 	}

@@ -17,12 +17,14 @@ import (
 //	f pos                    -> ns 0x00 key   (change feed, one entry per current record)
 //	v origin                 -> contiguous seq (8)
 //	m name                   -> metadata (clock high-water, digest, counters, feed head)
+//	h ns 0x00 key            -> nothing (a hole to refill, see DropAndRefill)
 const (
 	tagRecord = 'r'
 	tagOrigin = 'o'
 	tagFeed   = 'f'
 	tagVector = 'v'
 	tagMeta   = 'm'
+	tagHole   = 'h'
 )
 
 var (
@@ -80,6 +82,10 @@ func parseOriginKey(k []byte) (crdt.NodeID, uint64, error) {
 	}
 	n := int(k[1])
 	return crdt.NodeID(k[2 : 2+n]), binary.BigEndian.Uint64(k[2+n:]), nil
+}
+
+func holeKey(ref []byte) []byte {
+	return append([]byte{tagHole}, ref...)
 }
 
 func feedKey(pos uint64) []byte {

@@ -21,6 +21,8 @@ type merger struct {
 	sign     func(crdt.Record) ([]byte, error)
 	maxEntry int                      // largest stored record; 0 means no limit
 	touched  map[crdt.NodeID]struct{} // origins whose vector entry may have moved
+	// holesOwned is set once st.holes is this commit's own copy.
+	holesOwned bool
 }
 
 // fitsLocal checks, before anything is written, that a local write can be
@@ -94,15 +96,7 @@ func (m *merger) signRecord(rec *crdt.Record) error {
 func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 	var res ApplyResult
 	for _, rec := range recs {
-		if err := rec.Validate(); err != nil {
-			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
-			continue
-		}
-		if err := m.fits(rec); err != nil {
-			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
-			continue
-		}
-		if err := m.clock.Update(rec.Version.HLC); err != nil {
+		if err := m.check(rec); err != nil {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
 			continue
 		}
@@ -124,6 +118,18 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 	}
 	res.Gap = m.frontier.Gaps()
 	return res, nil
+}
+
+// check validates a record from a peer, and its stamp against the clock,
+// which absorbs it.
+func (m *merger) check(rec crdt.Record) error {
+	if err := rec.Validate(); err != nil {
+		return err
+	}
+	if err := m.fits(rec); err != nil {
+		return err
+	}
+	return m.clock.Update(rec.Version.HLC)
 }
 
 // seen reports whether rec's version was merged here before, applied or
@@ -197,6 +203,11 @@ func (m *merger) install(rec crdt.Record, cur *storedRecord) error {
 		return err
 	}
 	m.st.feedHead = pos
+	if len(m.st.holes) > 0 {
+		if err := m.fillHole(ref); err != nil {
+			return err
+		}
+	}
 	if cur != nil {
 		m.st.digest.Remove(cur.rec)
 		m.count(cur.rec, -1)

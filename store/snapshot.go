@@ -52,6 +52,19 @@ func (sn *Snapshot) Vector() (crdt.Vector, error) {
 	return v, nil
 }
 
+// Get returns the record current for (ns, key) in the view, or
+// ErrNotFound.
+func (sn *Snapshot) Get(ns, key string) (crdt.Record, error) {
+	if sn.done {
+		return crdt.Record{}, fmt.Errorf("snapshot get: %w", ErrClosed)
+	}
+	rec, err := readRecord(sn.txn, recordKey(ns, key))
+	if err != nil {
+		return crdt.Record{}, fmt.Errorf("snapshot get: %w", err)
+	}
+	return rec, nil
+}
+
 // Above calls fn, origin by origin in seq order, for every current record
 // whose (origin, seq) is not covered by have. It reads only the index
 // entries above have, so its cost follows the difference, not the data set.

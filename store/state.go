@@ -30,6 +30,11 @@ type state struct {
 	// restored is set while the store, restored from a backup, refuses
 	// local writes; persisted as the presence of metaRestored.
 	restored bool
+	// holes are the keys (ns∥0∥key) emptied by DropAndRefill and not
+	// written since, with the version dropped from each, nil if none;
+	// persisted under tagHole. The map is
+	// never changed in place: a commit that changes it makes a new one.
+	holes map[string]crdt.Version
 }
 
 var (
@@ -114,7 +119,10 @@ func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
 			return err
 		}
 		var err error
-		vec, err = readVector(txn)
+		if vec, err = readVector(txn); err != nil {
+			return err
+		}
+		st.holes, err = readHoles(txn)
 		return err
 	})
 	if err != nil {

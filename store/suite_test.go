@@ -46,6 +46,7 @@ var suite = []struct {
 	{"DropRechecks", testDropRechecks},
 	{"Collect", testCollect},
 	{"CollectNoResurrect", testCollectNoResurrect},
+	{"DropAndRefill", testDropAndRefill},
 }
 
 // TestStore runs the shared suite against every backend.
