@@ -116,3 +116,64 @@ func TestPulledCopyOfMergedWriteIsStale(t *testing.T) {
 		t.Fatalf("tasks/k = %s, %v; want the first copy's value", got.Value, err)
 	}
 }
+
+// TestRefillIsChecked: an answer for a hole is checked like any pulled
+// record; a forged one is refused and the key stays a hole, to be asked
+// about again, while the genuine record fills it.
+func TestRefillIsChecked(t *testing.T) {
+	signer := func(seed byte) (crdt.NodeID, func(crdt.Record) ([]byte, error)) {
+		key, _, err := crypto.GenerateEd25519Key(fixedReader(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := peer.IDFromPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return crdt.NodeID(p.String()), signing.Signer(key)
+	}
+	alice, signAlice := signer(1)
+	mallory, signMallory := signer(2)
+	st, err := store.Open(store.Options{InMemory: true, Origin: "self", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cs := checkedStore{
+		observedStore: observedStore{Store: st, observe: func([]crdt.Record) {}},
+		members:       membership.NewList(),
+		verifier:      signing.NewVerifier(),
+	}
+	signed := func(origin crdt.NodeID, sign func(crdt.Record) ([]byte, error), value string) crdt.Record {
+		r := crdt.Record{NS: "tasks", Key: "k", Value: []byte(value), Version: crdt.Version{HLC: st.Clock().Now(), Origin: origin, Seq: 1}}
+		if r.Sig, err = sign(r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ctx := context.Background()
+	original, late := signed(alice, signAlice, `"alice"`), signed(mallory, signMallory, `"late"`)
+	if _, err := cs.Apply(ctx, []crdt.Record{original, late}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DropAndRefill(ctx, func(r crdt.Record) bool { return r.Version.Origin == mallory }); err != nil {
+		t.Fatal(err)
+	}
+	keys := []store.Key{{NS: "tasks", Key: "k"}}
+
+	forged := original
+	forged.Value = []byte(`"forged"`)
+	res, err := cs.Refill(ctx, keys, []crdt.Record{forged})
+	if err != nil || len(res.Rejected) != 1 || len(res.Applied) != 0 {
+		t.Fatalf("forged answer: %+v, %v; want it refused", res, err)
+	}
+	if len(st.Holes()) != 1 {
+		t.Fatal("a refused answer filled the hole")
+	}
+	if res, err := cs.Refill(ctx, keys, []crdt.Record{original}); err != nil || len(res.Applied) != 1 {
+		t.Fatalf("genuine answer: %+v, %v; want it applied", res, err)
+	}
+	if got, err := st.Get("tasks", "k"); err != nil || string(got.Value) != `"alice"` || len(st.Holes()) != 0 {
+		t.Fatalf("tasks/k = %s, %v, holes %v; want alice's record and no hole", got.Value, err, st.Holes())
+	}
+}

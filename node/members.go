@@ -60,14 +60,15 @@ func (n *Node) cutOff(d membership.Device) {
 
 // dropAfterCut drops, in the background, the writes of a revoked device
 // after its cut that were accepted before the revocation arrived, so that
-// every replica ends up holding the same writes of it. A revoked device
-// keeps its own.
+// every replica ends up holding the same writes of it. A key so emptied
+// may have held another device's record before: the next pull from a peer
+// that has seen all we have refills it. A revoked device keeps its own.
 func (n *Node) dropAfterCut(d membership.Device) {
 	if d.ID == n.store.Origin() {
 		return
 	}
 	n.bg.Go(func() {
-		dropped, err := n.store.Drop(n.ctx, func(r crdt.Record) bool {
+		dropped, err := n.store.DropAndRefill(n.ctx, func(r crdt.Record) bool {
 			return r.Version.Origin == d.ID && r.Version.Seq > d.Cut
 		})
 		switch {
@@ -75,8 +76,25 @@ func (n *Node) dropAfterCut(d membership.Device) {
 			n.log.Error("could not drop a revoked device's late writes", "device", d.ID, "err", err)
 		case dropped > 0:
 			n.log.Info("dropped a revoked device's writes after its cut", "device", d.ID, "records", dropped)
+			n.refillHoles()
 		}
 	})
+}
+
+// refillRounds bounds the pulls refillHoles makes at once. The first may
+// only join a session already under way, which asked for no refill; later
+// timed rounds keep asking while holes remain.
+const refillRounds = 3
+
+// refillHoles pulls from the peers that differ until the keys a drop left
+// empty are refilled (see store.DropAndRefill), for a few rounds at most.
+func (n *Node) refillHoles() {
+	for range refillRounds {
+		if len(n.store.Holes()) == 0 || n.ctx.Err() != nil {
+			return
+		}
+		n.pullDiffering()
+	}
 }
 
 // writeSystem writes a membership record, takes it in and gossips it.

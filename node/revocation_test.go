@@ -92,3 +92,46 @@ func TestRevokeRefusesSelfAndUnknownDevices(t *testing.T) {
 		t.Error("revoking an unknown name succeeded")
 	}
 }
+
+// TestRevocationRefillsWhatALateWriteReplaced: carol first hears only
+// from mallory, and takes mallory's write made after the revocation, which
+// replaced alice's record. When she meets bob she learns of the
+// revocation and drops that write, which would leave the key empty on
+// carol alone; a pull from bob puts alice's record back, and carol agrees
+// with bob.
+func TestRevocationRefillsWhatALateWriteReplaced(t *testing.T) {
+	secret, _ := group.NewSecret()
+	ctx := context.Background()
+	alice := device(t, secret)
+	bob := device(t, secret, fullAddr(alice))
+	mallory := device(t, secret, fullAddr(alice), fullAddr(bob))
+
+	must(alice.Put(ctx, "tasks", "shared", []byte(`"alice's"`)))
+	eventually(t, "alice's write and every device reach everyone", func() bool {
+		return holds(mallory, "tasks", "shared") && holds(bob, "tasks", "shared") &&
+			len(alice.Devices()) == 3 && len(bob.Devices()) == 3 && len(mallory.Devices()) == 3
+	})
+	if _, err := alice.Revoke(ctx, string(nodeID(mallory))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "bob learns of the revocation and mallory is cut off", func() bool {
+		return bob.Members().Revoked(nodeID(mallory)) && !connected(mallory, alice) && !connected(mallory, bob)
+	})
+	must(mallory.Put(ctx, "tasks", "shared", []byte(`"mallory's"`)))
+
+	carol := device(t, secret, fullAddr(mallory))
+	eventually(t, "carol takes mallory's late write, not knowing better", func() bool {
+		rec, err := carol.Get("tasks", "shared")
+		return err == nil && string(rec.Value) == `"mallory's"`
+	})
+	if err := carol.Connect(ctx, peer.AddrInfo{ID: bob.ID(), Addrs: bob.Host().Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "carol holds alice's record again and agrees with bob", func() bool {
+		rec, err := carol.Get("tasks", "shared")
+		return err == nil && string(rec.Value) == `"alice's"` && carol.Store().Digest() == bob.Store().Digest()
+	})
+	if holes := carol.Store().Holes(); len(holes) != 0 {
+		t.Errorf("carol still has holes: %v", holes)
+	}
+}

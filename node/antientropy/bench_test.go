@@ -178,6 +178,10 @@ func (discardStore) Apply(_ context.Context, recs []crdt.Record) (store.ApplyRes
 func (discardStore) Join(context.Context, crdt.Vector) error { return nil }
 func (discardStore) Vector() crdt.Vector                     { return crdt.Vector{} }
 func (discardStore) Held() crdt.Held                         { return nil }
+func (discardStore) Holes() []store.Hole                     { return nil }
+func (discardStore) Refill(context.Context, []store.Key, []crdt.Record) (store.ApplyResult, error) {
+	return store.ApplyResult{}, nil
+}
 
 // fillStore applies n records in transaction-sized chunks, generating each
 // chunk as it goes so the filler's memory stays small.

@@ -28,6 +28,13 @@ type Store interface {
 	// Held returns the writes the replica holds beyond gaps in its
 	// vector, which a responder need not send again.
 	Held() crdt.Held
+	// Holes returns keys whose records the replica dropped and wants
+	// refilled (see store.DropAndRefill), at most store.MaxRefill.
+	Holes() []store.Hole
+	// Refill durably fills the holes among keys from a peer's records for
+	// them; called only with the answer of a peer whose vector covered
+	// the replica's when it asked.
+	Refill(ctx context.Context, keys []store.Key, recs []crdt.Record) (store.ApplyResult, error)
 }
 
 var _ Store = (*store.Store)(nil)

@@ -28,6 +28,12 @@ const (
 	// frameHeld, optional after frameVector, carries the runs of writes
 	// the initiator holds above its vector (see appendHeld).
 	frameHeld frameType = 5
+	// frameHoles, optional after frameVector, names keys the initiator
+	// wants refilled (see refill.go).
+	frameHoles frameType = 6
+	// frameRefill, sent by the responder before frameDone if asked,
+	// carries, batch-encoded, its current records for those keys.
+	frameRefill frameType = 7
 )
 
 func (t frameType) String() string {
@@ -42,6 +48,10 @@ func (t frameType) String() string {
 		return "error"
 	case frameHeld:
 		return "held"
+	case frameHoles:
+		return "holes"
+	case frameRefill:
+		return "refill"
 	}
 	return fmt.Sprintf("type-%d", byte(t))
 }
@@ -68,7 +78,7 @@ const (
 // -1 for an unknown type.
 func maxPayload(t frameType) int {
 	switch t {
-	case frameVector, frameDone, frameBatch, frameHeld:
+	case frameVector, frameDone, frameBatch, frameHeld, frameHoles, frameRefill:
 		return MaxFrameSize
 	case frameError:
 		return 1 + maxErrorMsg

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/store"
 )
 
 func TestVectorRoundTrip(t *testing.T) {
@@ -193,6 +194,7 @@ func FuzzDecodeFrame(f *testing.F) {
 	f.Add(batchFrame(genRecords("origin-f", 1, 2, 16)...))
 	f.Add(frame(frameError, appendError(nil, codeBusy, "busy")))
 	f.Add(frame(frameHeld, appendHeld(nil, crdt.Held{"a": {{Lo: 3, Hi: 4}, {Lo: 9, Hi: 9}}})))
+	f.Add(frame(frameHoles, appendKeys(nil, []store.Key{{NS: "tasks", Key: "k"}, {NS: "notes/work", Key: "ü"}})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		typ, payload, err := readFrame(bufio.NewReader(bytes.NewReader(data)), nil)
 		if err != nil {
@@ -228,6 +230,16 @@ func FuzzDecodeFrame(f *testing.F) {
 		case frameError:
 			if _, err := decodeError(payload); err != nil {
 				mustCorrupt(t, err)
+			}
+		case frameHoles:
+			keys, err := decodeKeys(payload)
+			if err != nil {
+				mustCorrupt(t, err)
+				return
+			}
+			again, err := decodeKeys(appendKeys(nil, keys))
+			if err != nil || !reflect.DeepEqual(again, keys) {
+				t.Fatalf("holes %v re-decoded as %v, %v", keys, again, err)
 			}
 		case frameHeld:
 			h, err := decodeHeld(payload)

@@ -39,16 +39,22 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 		}
 	}()
 
-	have, err := encodeVector(s.cfg.Store.Vector())
+	haveVec, held, holes := s.cfg.Store.Vector(), s.cfg.Store.Held(), s.cfg.Store.Holes()
+	have, err := encodeVector(haveVec)
 	if err != nil {
 		return res, fmt.Errorf("antientropy pull: %w", err)
 	}
 	if err := c.write(frameVector, have); err != nil {
 		return res, fmt.Errorf("antientropy send vector: %w", err)
 	}
-	if held := s.cfg.Store.Held(); len(held) > 0 {
+	if len(held) > 0 {
 		if err := c.write(frameHeld, appendHeld(nil, held)); err != nil {
 			return res, fmt.Errorf("antientropy send held: %w", err)
+		}
+	}
+	if len(holes) > 0 {
+		if err := c.write(frameHoles, appendKeys(nil, holeKeys(holes))); err != nil {
+			return res, fmt.Errorf("antientropy send holes: %w", err)
 		}
 	}
 	if err := str.CloseWrite(); err != nil {
@@ -69,6 +75,7 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 	}()
 	in := batches{frames: frames}
 	rejected := map[crdt.NodeID]struct{}{}
+	var refills []crdt.Record
 	for {
 		f, ok := in.next(ctx)
 		if !ok {
@@ -89,13 +96,27 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 			if err != nil {
 				return res, err
 			}
+		case frameRefill:
+			release(f.size)
+			if len(refills)+len(f.recs) > len(holes) {
+				return res, s.peerError(p, "read", corrupt("%d refill records for %d keys asked", len(refills)+len(f.recs), len(holes)))
+			}
+			refills = append(refills, f.recs...)
 		case frameDone:
 			v, err := decodeVector(f.payload)
 			if err != nil {
 				return res, s.peerError(p, "done", err)
 			}
 			res.PeerVector = v
-			return res, s.join(ctx, v, rejected, &res)
+			if err := s.join(ctx, v, rejected, &res); err != nil {
+				return res, err
+			}
+			if len(holes) == 0 || !covers(v, haveVec, held, holes) {
+				// A peer that has not seen all we had cannot say what a
+				// hole should hold: a later pull asks again.
+				return res, nil
+			}
+			return res, s.refill(ctx, p, holeKeys(holes), refills, &res)
 		case frameError:
 			rerr, err := decodeError(f.payload)
 			if err != nil {

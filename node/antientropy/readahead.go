@@ -23,8 +23,9 @@ const (
 	readAhead     = 64 // frames; the byte budget binds first
 )
 
-// inFrame is one frame read ahead: a batch already decoded, or any other
-// frame with its payload copied, or the error that ended reading.
+// inFrame is one frame read ahead: a batch or refill already decoded, or
+// any other frame with its payload copied, or the error that ended
+// reading.
 type inFrame struct {
 	t       frameType
 	recs    []crdt.Record
@@ -49,7 +50,8 @@ func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, relea
 		for {
 			var f inFrame
 			f.t, f.payload, f.err = c.read()
-			if f.err == nil && f.t == frameBatch {
+			records := f.t == frameBatch || f.t == frameRefill
+			if f.err == nil && records {
 				f.size = min(int64(len(f.payload)), maxAheadBytes)
 				if budget.Acquire(ctx, f.size) != nil {
 					return
@@ -64,7 +66,7 @@ func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, relea
 			case <-ctx.Done():
 				return
 			}
-			if f.err != nil || f.t != frameBatch {
+			if f.err != nil || !records {
 				return
 			}
 		}

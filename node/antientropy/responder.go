@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/store"
 )
 
 // handle serves one inbound session.
@@ -46,11 +47,12 @@ func (s *Service) handle(str network.Stream) {
 	_ = str.Close()
 }
 
-// serve reads the initiator's vector and held runs, and streams every
-// record above the vector and not held from one snapshot, then that
-// snapshot's vector. It returns the records sent.
+// serve reads the initiator's request and streams every record above its
+// vector and not held from one snapshot, then the snapshot's records for
+// any keys it asked to refill, then the snapshot's vector. It returns the
+// records sent.
 func (s *Service) serve(p peer.ID, c *conn) (int, error) {
-	have, held, err := s.readRequest(p, c)
+	req, err := s.readRequest(p, c)
 	if err != nil {
 		if errors.Is(err, crdt.ErrCorrupt) {
 			_ = c.write(frameError, appendError(nil, codeBadRequest, err.Error()))
@@ -69,14 +71,14 @@ func (s *Service) serve(p peer.ID, c *conn) (int, error) {
 		_ = c.write(frameError, appendError(nil, codeInternal, "vector unavailable"))
 		return 0, fmt.Errorf("antientropy serve: %w", err)
 	}
-	b := batcher{c: c, maxRecords: s.cfg.MaxBatchRecords, maxBytes: s.cfg.MaxBatchBytes}
+	b := s.batcher(c, frameBatch)
 	send := func(r crdt.Record) error {
-		if held.Has(r.Version.Origin, r.Version.Seq) {
+		if req.held.Has(r.Version.Origin, r.Version.Seq) {
 			return nil
 		}
 		return b.add(r)
 	}
-	if err := sn.Above(have, send); err != nil {
+	if err := sn.Above(req.have, send); err != nil {
 		if !errors.Is(err, errSend) {
 			_ = c.write(frameError, appendError(nil, codeInternal, "snapshot read failed"))
 		}
@@ -85,15 +87,58 @@ func (s *Service) serve(p peer.ID, c *conn) (int, error) {
 	if err := b.flush(); err != nil {
 		return b.sent, fmt.Errorf("antientropy serve: %w", err)
 	}
+	sent := b.sent
+	if len(req.holes) > 0 {
+		n, err := s.serveRefill(c, sn, req.holes)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
 	if err := c.write(frameDone, done); err != nil {
-		return b.sent, fmt.Errorf("antientropy serve: %w: %w", errSend, err)
+		return sent, fmt.Errorf("antientropy serve: %w: %w", errSend, err)
+	}
+	return sent, nil
+}
+
+// serveRefill sends the snapshot's current record for each of keys it
+// holds, and returns how many it sent.
+func (s *Service) serveRefill(c *conn, sn *store.Snapshot, keys []store.Key) (int, error) {
+	b := s.batcher(c, frameRefill)
+	for _, k := range keys {
+		rec, err := sn.Get(k.NS, k.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			_ = c.write(frameError, appendError(nil, codeInternal, "snapshot read failed"))
+			return b.sent, fmt.Errorf("antientropy serve refill: %w", err)
+		}
+		if err := b.add(rec); err != nil {
+			return b.sent, fmt.Errorf("antientropy serve refill: %w", err)
+		}
+	}
+	if err := b.flush(); err != nil {
+		return b.sent, fmt.Errorf("antientropy serve refill: %w", err)
 	}
 	return b.sent, nil
 }
 
+func (s *Service) batcher(c *conn, t frameType) *batcher {
+	return &batcher{c: c, t: t, maxRecords: s.cfg.MaxBatchRecords, maxBytes: s.cfg.MaxBatchBytes}
+}
+
+// request is what an initiator asks for.
+type request struct {
+	have  crdt.Vector
+	held  crdt.Held   // writes it holds above have
+	holes []store.Key // keys to refill
+}
+
 // readRequest reads the initiator's vector and, if it sent them, its held
-// runs, reporting a malformed request.
-func (s *Service) readRequest(p peer.ID, c *conn) (crdt.Vector, crdt.Held, error) {
+// runs and the keys it wants refilled, reporting a malformed request.
+func (s *Service) readRequest(p peer.ID, c *conn) (request, error) {
+	var req request
 	t, payload, err := c.read()
 	if errors.Is(err, io.EOF) {
 		err = corrupt("stream ended before vector")
@@ -101,30 +146,29 @@ func (s *Service) readRequest(p peer.ID, c *conn) (crdt.Vector, crdt.Held, error
 	if err == nil && t != frameVector {
 		err = corrupt("unexpected %s frame", t)
 	}
-	if err != nil {
-		return nil, nil, s.peerError(p, "request", err)
+	if err == nil {
+		req.have, err = decodeVector(payload)
 	}
-	have, err := decodeVector(payload)
-	if err != nil {
-		return nil, nil, s.peerError(p, "request", err)
+	// The initiator closes its side after the request, so the optional
+	// frames follow, each at most once, until the end.
+	for seen := map[frameType]bool{}; err == nil; {
+		t, payload, err = c.read()
+		switch {
+		case errors.Is(err, io.EOF):
+			return req, nil
+		case err != nil:
+		case seen[t]:
+			err = corrupt("repeated %s frame", t)
+		case t == frameHeld:
+			req.held, err = decodeHeld(payload)
+		case t == frameHoles:
+			req.holes, err = decodeKeys(payload)
+		default:
+			err = corrupt("unexpected %s frame", t)
+		}
+		seen[t] = true
 	}
-	// The initiator closes its side after the request, so the next read
-	// is the held frame or the end.
-	t, payload, err = c.read()
-	switch {
-	case errors.Is(err, io.EOF):
-		return have, nil, nil
-	case err == nil && t != frameHeld:
-		err = corrupt("unexpected %s frame", t)
-	}
-	if err != nil {
-		return nil, nil, s.peerError(p, "request", err)
-	}
-	held, err := decodeHeld(payload)
-	if err != nil {
-		return nil, nil, s.peerError(p, "request", err)
-	}
-	return have, held, nil
+	return request{}, s.peerError(p, "request", err)
 }
 
 // errSend marks a failure to write to the initiator, after which no error
@@ -135,6 +179,7 @@ var errSend = errors.New("send")
 // buffer for every frame.
 type batcher struct {
 	c          *conn
+	t          frameType // frameBatch or frameRefill
 	maxRecords int
 	maxBytes   int
 
@@ -160,7 +205,7 @@ func (b *batcher) flush() error {
 		return nil
 	}
 	b.count = appendBatchCount(b.count[:0], b.n)
-	if err := b.c.write(frameBatch, b.count, b.body); err != nil {
+	if err := b.c.write(b.t, b.count, b.body); err != nil {
 		return fmt.Errorf("%w: %w", errSend, err)
 	}
 	b.sent += b.n
