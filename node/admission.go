@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -54,8 +53,8 @@ func (s observedStore) Apply(ctx context.Context, recs []crdt.Record) (store.App
 	return res, err
 }
 
-func (s observedStore) Refill(ctx context.Context, keys []store.Key, recs []crdt.Record) (store.ApplyResult, error) {
-	res, err := s.Store.Refill(ctx, keys, recs)
+func (s observedStore) Refill(ctx context.Context, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
+	res, err := s.Store.Refill(ctx, recs, absent)
 	s.observe(res.Applied)
 	return res, err
 }
@@ -128,22 +127,17 @@ func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.Appl
 // Refill checks a peer's answers for holes as Apply checks pulled records,
 // bar the stale shortcut: every answer is of a version already seen. A key
 // whose answer is refused stays a hole, to be asked about again.
-func (s checkedStore) Refill(ctx context.Context, keys []store.Key, recs []crdt.Record) (store.ApplyResult, error) {
+func (s checkedStore) Refill(ctx context.Context, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
 	kept := make([]crdt.Record, 0, len(recs))
 	var refused []store.Rejection
-	spoiled := map[store.Key]bool{}
 	for _, r := range recs {
 		if err := s.check(r, ""); err != nil {
 			refused = append(refused, store.Rejection{Record: r, Err: err})
-			spoiled[store.Key{NS: r.NS, Key: r.Key}] = true
 			continue
 		}
 		kept = append(kept, r)
 	}
-	if len(spoiled) > 0 {
-		keys = slices.DeleteFunc(slices.Clone(keys), func(k store.Key) bool { return spoiled[k] })
-	}
-	res, err := s.observedStore.Refill(ctx, keys, kept)
+	res, err := s.observedStore.Refill(ctx, kept, absent)
 	res.Rejected = append(res.Rejected, refused...)
 	return res, err
 }

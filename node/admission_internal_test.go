@@ -156,21 +156,20 @@ func TestRefillIsChecked(t *testing.T) {
 	if _, err := cs.Apply(ctx, []crdt.Record{original, late}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DropAndRefill(ctx, func(r crdt.Record) bool { return r.Version.Origin == mallory }); err != nil {
+	if _, err := st.DropAfter(ctx, mallory, 0); err != nil {
 		t.Fatal(err)
 	}
-	keys := []store.Key{{NS: "tasks", Key: "k"}}
 
 	forged := original
 	forged.Value = []byte(`"forged"`)
-	res, err := cs.Refill(ctx, keys, []crdt.Record{forged})
+	res, err := cs.Refill(ctx, []crdt.Record{forged}, nil)
 	if err != nil || len(res.Rejected) != 1 || len(res.Applied) != 0 {
 		t.Fatalf("forged answer: %+v, %v; want it refused", res, err)
 	}
 	if len(st.Holes()) != 1 {
 		t.Fatal("a refused answer filled the hole")
 	}
-	if res, err := cs.Refill(ctx, keys, []crdt.Record{original}); err != nil || len(res.Applied) != 1 {
+	if res, err := cs.Refill(ctx, []crdt.Record{original}, nil); err != nil || len(res.Applied) != 1 {
 		t.Fatalf("genuine answer: %+v, %v; want it applied", res, err)
 	}
 	if got, err := st.Get("tasks", "k"); err != nil || string(got.Value) != `"alice"` || len(st.Holes()) != 0 {

@@ -68,9 +68,7 @@ func (n *Node) dropAfterCut(d membership.Device) {
 		return
 	}
 	n.bg.Go(func() {
-		dropped, err := n.store.DropAndRefill(n.ctx, func(r crdt.Record) bool {
-			return r.Version.Origin == d.ID && r.Version.Seq > d.Cut
-		})
+		dropped, err := n.store.DropAfter(n.ctx, d.ID, d.Cut)
 		switch {
 		case err != nil && n.ctx.Err() == nil:
 			n.log.Error("could not drop a revoked device's late writes", "device", d.ID, "err", err)
@@ -81,13 +79,13 @@ func (n *Node) dropAfterCut(d membership.Device) {
 	})
 }
 
-// refillRounds bounds the pulls refillHoles makes at once. The first may
-// only join a session already under way, which asked for no refill; later
-// timed rounds keep asking while holes remain.
+// refillRounds bounds the pulls refillHoles makes, one after another: the
+// first may only join a session already under way, which asked for no
+// refill. The timed rounds keep asking while holes remain.
 const refillRounds = 3
 
 // refillHoles pulls from the peers that differ until the keys a drop left
-// empty are refilled (see store.DropAndRefill), for a few rounds at most.
+// empty are refilled (see store.DropAfter), for a few rounds at most.
 func (n *Node) refillHoles() {
 	for range refillRounds {
 		if len(n.store.Holes()) == 0 || n.ctx.Err() != nil {

@@ -270,7 +270,17 @@ func verifyStore(db *badger.DB) error {
 					return fmt.Errorf("bad feed key")
 				}
 				feedLen++
-			case tagVector, tagMeta, tagHole:
+			case tagHole:
+				if _, _, err := splitNSKey(k[1:]); err != nil {
+					return err
+				}
+				if err := item.Value(func(b []byte) error {
+					_, err := decodeHole(b)
+					return err
+				}); err != nil {
+					return err
+				}
+			case tagVector, tagMeta:
 			default:
 				return fmt.Errorf("unknown table %q", k[0])
 			}

@@ -18,8 +18,8 @@ const dropScanChunk = 1000
 type dropOp struct {
 	refs  [][]byte
 	match func(crdt.Record) bool
-	// refill marks each emptied key as a hole (see DropAndRefill).
-	refill bool
+	// hole, if set, marks each emptied key as a hole (see DropAfter).
+	hole *Hole
 }
 
 // dropCost estimates removing the record under ref: deleting its record,
@@ -39,10 +39,10 @@ func dropCost(ref []byte) cost {
 // current at that moment. match is therefore called more than once per
 // record, from other goroutines; it must be fast and must not call the store.
 func (s *Store) Drop(ctx context.Context, match func(crdt.Record) bool) (int, error) {
-	return s.drop(ctx, match, false)
+	return s.drop(ctx, match, nil)
 }
 
-func (s *Store) drop(ctx context.Context, match func(crdt.Record) bool, refill bool) (int, error) {
+func (s *Store) drop(ctx context.Context, match func(crdt.Record) bool, hole *Hole) (int, error) {
 	dropped := 0
 	var after []byte // the last record key scanned
 	for {
@@ -52,7 +52,7 @@ func (s *Store) drop(ctx context.Context, match func(crdt.Record) bool, refill b
 		}
 		for len(refs) > 0 {
 			n := s.limits.chunk(len(refs), func(i int) cost { return dropCost(refs[i]) })
-			o := &op{drop: &dropOp{refs: refs[:n], match: match, refill: refill}}
+			o := &op{drop: &dropOp{refs: refs[:n], match: match, hole: hole}}
 			if err := s.submit(ctx, o); err != nil {
 				return dropped, fmt.Errorf("store drop: %w", err)
 			}
@@ -126,8 +126,8 @@ func (m *merger) drop(d *dropOp) (int, error) {
 		if err := m.remove(cur); err != nil {
 			return n, err
 		}
-		if d.refill {
-			if err := m.markHole(ref, cur.rec.Version); err != nil {
+		if d.hole != nil {
+			if err := m.markHole(ref, *d.hole); err != nil {
 				return n, err
 			}
 		}

@@ -11,38 +11,41 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 )
 
-// Holes and refills. Dropping a record that had replaced another leaves
-// its key empty here, while replicas that never took the dropped record
-// still hold the one it replaced; and since this replica has seen that
-// record's version, no pull would send it again. DropAndRefill therefore
-// remembers each key it empties as a hole. A peer that has seen every
-// write this replica has can say what the key should hold, and Refill
+// Holes and refills. Dropping a revoked device's late write that had
+// replaced another record leaves its key empty here, while replicas that
+// never took the late write still hold the record it replaced; and since
+// this replica has seen that record's version, no pull would send it
+// again. DropAfter therefore remembers each key it empties as a hole. A
+// peer that has seen every write this replica has (bar the revoked
+// device's after its cut) can say what the key should hold, and Refill
 // takes its answer, although the version is one already seen. Writing the
 // key in any other way fills the hole too.
 
 // Key names a record.
 type Key struct{ NS, Key string }
 
-// Hole is a key DropAndRefill emptied, with the version of the record it
-// dropped there. A peer need not have seen that write, nor any later one
-// of its origin, to answer for the key.
+// Hole is a key DropAfter emptied, with the revoked origin and the cut
+// above which its writes were dropped: a peer need not have seen those to
+// answer for the key.
 type Hole struct {
 	Key
-	Dropped crdt.Version
+	Origin crdt.NodeID
+	Cut    uint64
 }
 
-// MaxRefill bounds the keys one Refill call, and one Holes answer, covers.
+// MaxRefill bounds the holes one Holes answer lists.
 const MaxRefill = 1024
 
-// refillOp asks the commit loop to fill the holes among keys from recs.
+// refillOp asks the commit loop to fill holes: those of recs' keys with
+// the newest of recs for each, those of absent with nothing.
 type refillOp struct {
-	keys []Key
-	recs []crdt.Record
+	recs   []crdt.Record
+	absent []Key
 }
 
 func (r *refillOp) cost() cost {
 	var c cost
-	for _, k := range r.keys {
+	for _, k := range r.absent {
 		c = c.plus(cost{entries: 1, bytes: int64(1 + len(k.NS) + 1 + len(k.Key) + entryOverhead)})
 	}
 	for _, rec := range r.recs {
@@ -51,15 +54,17 @@ func (r *refillOp) cost() cost {
 	return c
 }
 
-// DropAndRefill is Drop for records that should never have been accepted
-// (a revoked device's writes after its cut): each key it empties becomes a
-// hole, listed by Holes until a write or a Refill fills it.
-func (s *Store) DropAndRefill(ctx context.Context, match func(crdt.Record) bool) (int, error) {
-	return s.drop(ctx, match, true)
+// DropAfter drops every current record of origin with a seq above cut,
+// the writes of a revoked device it should never have accepted, as Drop
+// does. Each key it empties becomes a hole, listed by Holes until a write
+// or a Refill fills it. It returns how many records it dropped.
+func (s *Store) DropAfter(ctx context.Context, origin crdt.NodeID, cut uint64) (int, error) {
+	return s.drop(ctx, func(r crdt.Record) bool {
+		return r.Version.Origin == origin && r.Version.Seq > cut
+	}, &Hole{Origin: origin, Cut: cut})
 }
 
-// Holes returns up to MaxRefill holes: keys emptied by DropAndRefill and
-// not written since, in key order.
+// Holes returns up to MaxRefill holes, in key order.
 func (s *Store) Holes() []Hole {
 	s.mu.RLock()
 	holes := s.committed.holes
@@ -73,60 +78,87 @@ func (s *Store) Holes() []Hole {
 	for _, ref := range refs[:min(len(refs), MaxRefill)] {
 		ns, key, err := splitNSKey([]byte(ref))
 		if err == nil {
-			out = append(out, Hole{Key: Key{ns, key}, Dropped: holes[ref]})
+			h := holes[ref]
+			h.Key = Key{ns, key}
+			out = append(out, h)
 		}
 	}
 	return out
 }
 
-// Refill fills the holes among keys (at most MaxRefill) with the newest
-// of recs for each, or leaves the key empty if recs hold none; a key that
-// is no longer a hole is left alone. Records are checked as Apply checks
-// them, but one of a version already seen is not stale here.
+// Refill fills holes from a peer's answer: a hole whose key recs hold a
+// record for takes the newest of them, and a hole in absent, a key the
+// peer holds no record for, is left empty for good. Other keys, and holes
+// whose records are refused (checked as Apply checks them, bar the seen
+// rule: an answer's version is one this replica has seen), are left as
+// they are.
 //
-// Only a peer that had seen every write this replica had seen (its vector
-// covers this replica's vector and held writes, as they were when the
-// keys were asked for) may answer: its record for a key is then at least
-// as new as any this replica ever held for it, bar the dropped ones. The
-// caller leaves out of keys any key whose record it refused.
-func (s *Store) Refill(ctx context.Context, keys []Key, recs []crdt.Record) (ApplyResult, error) {
-	if len(keys) > MaxRefill {
-		return ApplyResult{}, fmt.Errorf("store refill: %d keys, at most %d", len(keys), MaxRefill)
+// Only a peer that had seen every write this replica had (its vector
+// covering this replica's vector and held writes as they were when it
+// asked, bar each hole's origin above its cut) may answer, and only for
+// keys it does not hold as holes itself: its record for a key is then at
+// least as new as any this replica held for it, bar the dropped ones.
+func (s *Store) Refill(ctx context.Context, recs []crdt.Record, absent []Key) (ApplyResult, error) {
+	var total ApplyResult
+	for len(recs) > 0 || len(absent) > 0 {
+		o := &op{refill: s.refillChunk(&recs, &absent)}
+		if err := s.submit(ctx, o); err != nil {
+			return total, fmt.Errorf("store refill: %w", err)
+		}
+		total.add(o.result)
 	}
-	o := &op{refill: &refillOp{keys: keys, recs: recs}}
-	if err := s.submit(ctx, o); err != nil {
-		return ApplyResult{}, fmt.Errorf("store refill: %w", err)
-	}
-	return o.result, nil
+	return total, nil
 }
 
-// refill fills the holes among r.keys.
+// refillChunk takes from the front of recs, then absent, what fits one
+// commit; at least one item.
+func (s *Store) refillChunk(recs *[]crdt.Record, absent *[]Key) *refillOp {
+	r := &refillOp{}
+	if len(*recs) > 0 {
+		n := s.limits.chunk(len(*recs), func(i int) cost {
+			rec := (*recs)[i]
+			return recordCost(rec.NS, rec.Key, rec.Version.Origin, len(rec.Value))
+		})
+		r.recs, *recs = (*recs)[:n], (*recs)[n:]
+		return r
+	}
+	n := s.limits.chunk(len(*absent), func(i int) cost {
+		k := (*absent)[i]
+		return cost{entries: 1, bytes: int64(1 + len(k.NS) + 1 + len(k.Key) + entryOverhead)}
+	})
+	r.absent, *absent = (*absent)[:n], (*absent)[n:]
+	return r
+}
+
+// refill fills holes from r.
 func (m *merger) refill(r *refillOp) (ApplyResult, error) {
 	var res ApplyResult
 	newest := map[string]crdt.Record{}
+	var order []string
 	for _, rec := range r.recs {
+		ref := string(nsKey(rec.NS, rec.Key))
+		if _, ok := m.st.holes[ref]; !ok {
+			res.Stale++
+			continue
+		}
 		if err := m.check(rec); err != nil {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
 			continue
 		}
-		ref := string(nsKey(rec.NS, rec.Key))
-		if best, ok := newest[ref]; !ok || crdt.Supersedes(rec, best) {
+		best, ok := newest[ref]
+		if !ok {
+			order = append(order, ref)
+		}
+		if !ok || crdt.Supersedes(rec, best) {
 			newest[ref] = rec
 		}
 	}
-	for _, k := range r.keys {
-		ref := nsKey(k.NS, k.Key)
-		if _, ok := m.st.holes[string(ref)]; !ok {
+	for _, ref := range order {
+		rec := newest[ref]
+		if _, ok := m.st.holes[ref]; !ok {
 			continue
 		}
-		rec, ok := newest[string(ref)]
-		if !ok {
-			if err := m.fillHole(ref); err != nil {
-				return res, err
-			}
-			continue
-		}
-		cur, err := m.get(k.NS, k.Key)
+		cur, err := m.get(rec.NS, rec.Key)
 		if err != nil {
 			return res, err
 		}
@@ -140,27 +172,32 @@ func (m *merger) refill(r *refillOp) (ApplyResult, error) {
 		m.observe(rec.Version)
 		res.Applied = append(res.Applied, rec)
 	}
+	for _, k := range r.absent {
+		if err := m.fillHole(nsKey(k.NS, k.Key)); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
-// markHole records ref as a hole left by dropping a record of version v.
-func (m *merger) markHole(ref []byte, v crdt.Version) error {
+// markHole records ref as a hole h left.
+func (m *merger) markHole(ref []byte, h Hole) error {
 	m.ownHoles()
-	m.st.holes[string(ref)] = v
-	return m.txn.Set(holeKey(ref), encodeHole(v))
+	m.st.holes[string(ref)] = Hole{Origin: h.Origin, Cut: h.Cut}
+	return m.txn.Set(holeKey(ref), encodeHole(h))
 }
 
-// encodeHole encodes a hole's dropped version: seq(8) ∥ origin.
-func encodeHole(v crdt.Version) []byte {
-	return append(u64(v.Seq), v.Origin...)
+// encodeHole encodes a hole's origin and cut: cut(8) ∥ origin.
+func encodeHole(h Hole) []byte {
+	return append(u64(h.Cut), h.Origin...)
 }
 
-func decodeHole(b []byte) (crdt.Version, error) {
+func decodeHole(b []byte) (Hole, error) {
 	if len(b) < 8 {
-		return crdt.Version{}, fmt.Errorf("%w: short hole", ErrCorrupt)
+		return Hole{}, fmt.Errorf("%w: short hole", ErrCorrupt)
 	}
-	seq, _ := readU64(b[:8])
-	return crdt.Version{Origin: crdt.NodeID(b[8:]), Seq: seq}, nil
+	cut, _ := readU64(b[:8])
+	return Hole{Origin: crdt.NodeID(b[8:]), Cut: cut}, nil
 }
 
 // fillHole forgets ref as a hole, if it is one.
@@ -182,28 +219,28 @@ func (m *merger) ownHoles() {
 	m.holesOwned = true
 	m.st.holes = maps.Clone(m.st.holes)
 	if m.st.holes == nil {
-		m.st.holes = map[string]crdt.Version{}
+		m.st.holes = map[string]Hole{}
 	}
 }
 
 // readHoles loads the hole set; nil if there is none.
-func readHoles(txn *badger.Txn) (map[string]crdt.Version, error) {
-	var holes map[string]crdt.Version
+func readHoles(txn *badger.Txn) (map[string]Hole, error) {
+	var holes map[string]Hole
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagHole}})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var v crdt.Version
+		var h Hole
 		err := it.Item().Value(func(b []byte) (err error) {
-			v, err = decodeHole(b)
+			h, err = decodeHole(b)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
 		if holes == nil {
-			holes = map[string]crdt.Version{}
+			holes = map[string]Hole{}
 		}
-		holes[string(it.Item().Key()[1:])] = v
+		holes[string(it.Item().Key()[1:])] = h
 	}
 	return holes, nil
 }

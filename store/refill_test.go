@@ -9,33 +9,41 @@ import (
 	"github.com/syncnode/syncnode/crdt"
 )
 
-// testDropAndRefill is the revoked-writer case: a replica took mallory's
-// late write, which replaced alice's record; dropping it leaves a hole that
-// a peer's answer fills with alice's record, although its version is one
-// this replica has seen, while a key dropped the plain way stays empty.
-func testDropAndRefill(t *testing.T, b backend) {
+// testDropAfterAndRefill is the revoked-writer case: a replica took
+// mallory's late writes, one of which replaced alice's record; dropping
+// them leaves holes. A peer's answer fills one with alice's record,
+// although its version is one this replica has seen, and says the other
+// key holds nothing; a key the answer leaves out, or whose record is
+// refused, stays a hole.
+func testDropAfterAndRefill(t *testing.T, b backend) {
 	s := b.fixture(t, "self")
 	ctx := context.Background()
 	alice := remote("t", "k", `"alice"`, stamp(0), "alice", 1)
-	mallory := remote("t", "k", `"mallory"`, stamp(1), "mallory", 1)
-	other := remote("t", "solo", `"mallory alone"`, stamp(1), "mallory", 2)
-	mustApply(t, s.Store, alice, mallory, other)
-	byMallory := func(r crdt.Record) bool { return r.Version.Origin == "mallory" }
-	if n, err := s.DropAndRefill(ctx, byMallory); err != nil || n != 2 {
-		t.Fatalf("DropAndRefill = %d, %v; want 2 records", n, err)
+	early := remote("t", "early", `"before the cut"`, stamp(0), "mallory", 1)
+	late := remote("t", "k", `"mallory"`, stamp(1), "mallory", 2)
+	solo := remote("t", "solo", `"mallory alone"`, stamp(1), "mallory", 3)
+	other := remote("t", "other", `"mallory again"`, stamp(1), "mallory", 4)
+	mustApply(t, s.Store, alice, early, late, solo, other)
+	if n, err := s.DropAfter(ctx, "mallory", 1); err != nil || n != 3 {
+		t.Fatalf("DropAfter = %d, %v; want the 3 records after the cut", n, err)
 	}
-	want := []Key{{"t", "k"}, {"t", "solo"}}
-	if got := s.Holes(); !slices.Equal(holeKeys(got), want) || got[0].Dropped != mallory.Version {
-		t.Fatalf("holes %v, want %v, the first left by %v", got, want, mallory.Version)
+	if _, err := s.Get("t", "early"); err != nil {
+		t.Fatalf("the write before the cut was dropped: %v", err)
+	}
+	want := []Key{{"t", "k"}, {"t", "other"}, {"t", "solo"}}
+	got := s.Holes()
+	if !slices.Equal(holeKeys(got), want) || got[0].Origin != "mallory" || got[0].Cut != 1 {
+		t.Fatalf("holes %+v, want %v left by mallory above 1", got, want)
 	}
 
 	// Alice's record comes back only through Refill: Apply counts it stale.
 	if res := mustApply(t, s.Store, alice); len(res.Applied) != 0 {
 		t.Fatalf("Apply reinstalled a seen version: %+v", res)
 	}
-	res, err := s.Refill(ctx, want, []crdt.Record{alice})
-	if err != nil || len(res.Applied) != 1 {
-		t.Fatalf("Refill = %+v, %v; want alice's record applied", res, err)
+	skewed := remote("t", "other", `"from the future"`, stamp(3_600_000), "bob", 1)
+	res, err := s.Refill(ctx, []crdt.Record{alice, skewed}, []Key{{"t", "solo"}})
+	if err != nil || len(res.Applied) != 1 || len(res.Rejected) != 1 {
+		t.Fatalf("Refill = %+v, %v; want alice's record applied, the skewed one refused", res, err)
 	}
 	if got := mustGet(t, s.Store, "t", "k"); string(got.Value) != `"alice"` {
 		t.Fatalf("t/k = %s after refill, want alice's", got.Value)
@@ -43,23 +51,19 @@ func testDropAndRefill(t *testing.T, b backend) {
 	if _, err := s.Get("t", "solo"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("t/solo, which the peer lacks, = %v; want it empty", err)
 	}
-	if got := s.Holes(); len(got) != 0 {
-		t.Fatalf("holes after refill: %v", got)
+	if got := s.Holes(); !slices.Equal(holeKeys(got), []Key{{"t", "other"}}) {
+		t.Fatalf("holes after refill: %v; want t/other, whose answer was refused", got)
 	}
-	// A refill for a key that is no longer a hole changes nothing.
-	newer := remote("t", "k", `"old answer"`, stamp(-5), "bob", 1)
-	if res, err := s.Refill(ctx, want, []crdt.Record{newer}); err != nil || len(res.Applied) != 0 {
-		t.Fatalf("Refill of filled keys = %+v, %v; want nothing applied", res, err)
+	// An answer for a key that is no longer a hole changes nothing.
+	old := remote("t", "k", `"old answer"`, stamp(-5), "bob", 2)
+	if res, err := s.Refill(ctx, []crdt.Record{old}, nil); err != nil || len(res.Applied) != 0 {
+		t.Fatalf("Refill of a filled key = %+v, %v; want nothing applied", res, err)
 	}
-	checkConsistent(t, s.Store)
+	checkConsistentAfterDrop(t, s.Store)
 
-	// A key written after the drop is no longer a hole; a plain Drop, such
-	// as tombstone collection, leaves none.
-	mustApply(t, s.Store, remote("t", "w", `1`, stamp(2), "mallory", 3))
-	if _, err := s.DropAndRefill(ctx, byMallory); err != nil {
-		t.Fatal(err)
-	}
-	mustPut(t, s.Store, "t", "w", `"rewritten"`)
+	// A write fills a hole; a plain Drop, such as tombstone collection,
+	// leaves none.
+	mustPut(t, s.Store, "t", "other", `"rewritten"`)
 	mustDelete(t, s.Store, "t", "gone")
 	if _, err := s.Collect(ctx, s.Vector()); err != nil {
 		t.Fatal(err)
@@ -70,20 +74,60 @@ func testDropAndRefill(t *testing.T, b backend) {
 	checkConsistentAfterDrop(t, s.Store)
 }
 
+// testRefillLarge: an answer too big for one Badger transaction (300
+// records of 16 KiB) is committed in parts.
+func testRefillLarge(t *testing.T, b backend) {
+	s := b.fixture(t, "self")
+	ctx := context.Background()
+	const n = 300
+	var mine, answer []crdt.Record
+	for i := range n {
+		key := "k" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		mine = append(mine, remote("t", key, `"late"`, stamp(1), "mallory", uint64(i+1)))
+		answer = append(answer, remote("t", key, `"alice"`, stamp(0), "alice", uint64(i+1)))
+	}
+	mustApply(t, s.Store, answer...)
+	mustApply(t, s.Store, mine...)
+	if _, err := s.DropAfter(ctx, "mallory", 0); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]crdt.Record, len(answer))
+	for i, r := range answer {
+		r.Value = []byte(`"` + string(bytesOf('x', 16<<10)) + `"`)
+		big[i] = r
+	}
+	// The big values differ from what was stored, but the versions are
+	// alice's: what matters is that every hole is filled.
+	if res, err := s.Refill(ctx, big, nil); err != nil || len(res.Applied) != n {
+		t.Fatalf("Refill = %d applied, %v; want %d", len(res.Applied), err, n)
+	}
+	if got := s.Holes(); len(got) != 0 {
+		t.Fatalf("%d holes left", len(got))
+	}
+}
+
+func bytesOf(c byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
+
 // TestHolesSurviveReopen: a hole is remembered on disk until filled.
 func TestHolesSurviveReopen(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{Dir: dir, Origin: "self", Logger: discardLogger()}
 	s := mustOpen(t, opts)
 	mustApply(t, s, remote("t", "k", `1`, stamp(0), "mallory", 1))
-	if _, err := s.DropAndRefill(context.Background(), func(crdt.Record) bool { return true }); err != nil {
+	if _, err := s.DropAfter(context.Background(), "mallory", 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = mustOpen(t, opts)
-	if got := s.Holes(); !slices.Equal(holeKeys(got), []Key{{"t", "k"}}) || got[0].Dropped.Origin != "mallory" {
+	if got := s.Holes(); !slices.Equal(holeKeys(got), []Key{{"t", "k"}}) || got[0].Origin != "mallory" {
 		t.Fatalf("holes after reopen: %v", got)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -63,6 +64,22 @@ func (sn *Snapshot) Get(ns, key string) (crdt.Record, error) {
 		return crdt.Record{}, fmt.Errorf("snapshot get: %w", err)
 	}
 	return rec, nil
+}
+
+// IsHole reports whether the view holds (ns, key) as a hole (see
+// DropAfter): a key it cannot answer for.
+func (sn *Snapshot) IsHole(ns, key string) (bool, error) {
+	if sn.done {
+		return false, fmt.Errorf("snapshot hole: %w", ErrClosed)
+	}
+	_, err := sn.txn.Get(holeKey(nsKey(ns, key)))
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("snapshot hole: %w", err)
+	}
+	return true, nil
 }
 
 // Above calls fn, origin by origin in seq order, for every current record

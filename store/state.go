@@ -30,11 +30,11 @@ type state struct {
 	// restored is set while the store, restored from a backup, refuses
 	// local writes; persisted as the presence of metaRestored.
 	restored bool
-	// holes are the keys (ns∥0∥key) emptied by DropAndRefill and not
-	// written since, with the version dropped from each, nil if none;
-	// persisted under tagHole. The map is
+	// holes are the keys (ns∥0∥key) emptied by DropAfter and not written
+	// since, each with the origin and cut that left it (Hole.Key unset),
+	// nil if none; persisted under tagHole. The map is
 	// never changed in place: a commit that changes it makes a new one.
-	holes map[string]crdt.Version
+	holes map[string]Hole
 }
 
 var (

@@ -46,7 +46,8 @@ var suite = []struct {
 	{"DropRechecks", testDropRechecks},
 	{"Collect", testCollect},
 	{"CollectNoResurrect", testCollectNoResurrect},
-	{"DropAndRefill", testDropAndRefill},
+	{"DropAfterAndRefill", testDropAfterAndRefill},
+	{"RefillLarge", testRefillLarge},
 }
 
 // TestStore runs the shared suite against every backend.

@@ -29,12 +29,13 @@ type Store interface {
 	// vector, which a responder need not send again.
 	Held() crdt.Held
 	// Holes returns keys whose records the replica dropped and wants
-	// refilled (see store.DropAndRefill), at most store.MaxRefill.
+	// refilled (see store.DropAfter), at most store.MaxRefill.
 	Holes() []store.Hole
-	// Refill durably fills the holes among keys from a peer's records for
-	// them; called only with the answer of a peer whose vector covered
-	// the replica's when it asked.
-	Refill(ctx context.Context, keys []store.Key, recs []crdt.Record) (store.ApplyResult, error)
+	// Refill durably fills holes from a peer's answer: records for some,
+	// and keys it holds nothing for (see store.Refill). It is called only
+	// with the answer of a peer whose vector covered the replica's when
+	// it asked.
+	Refill(ctx context.Context, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error)
 }
 
 var _ Store = (*store.Store)(nil)

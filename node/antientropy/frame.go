@@ -34,6 +34,9 @@ const (
 	// frameRefill, sent by the responder before frameDone if asked,
 	// carries, batch-encoded, its current records for those keys.
 	frameRefill frameType = 7
+	// frameAbsent, sent after the refills, names the keys asked about
+	// that the responder holds no record for, nor has as holes itself.
+	frameAbsent frameType = 8
 )
 
 func (t frameType) String() string {
@@ -52,6 +55,8 @@ func (t frameType) String() string {
 		return "holes"
 	case frameRefill:
 		return "refill"
+	case frameAbsent:
+		return "absent"
 	}
 	return fmt.Sprintf("type-%d", byte(t))
 }
@@ -78,7 +83,7 @@ const (
 // -1 for an unknown type.
 func maxPayload(t frameType) int {
 	switch t {
-	case frameVector, frameDone, frameBatch, frameHeld, frameHoles, frameRefill:
+	case frameVector, frameDone, frameBatch, frameHeld, frameHoles, frameRefill, frameAbsent:
 		return MaxFrameSize
 	case frameError:
 		return 1 + maxErrorMsg

@@ -231,7 +231,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			if _, err := decodeError(payload); err != nil {
 				mustCorrupt(t, err)
 			}
-		case frameHoles:
+		case frameHoles, frameAbsent:
 			keys, err := decodeKeys(payload)
 			if err != nil {
 				mustCorrupt(t, err)

@@ -11,13 +11,29 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/syncnode/syncnode/crdt"
+	"github.com/syncnode/syncnode/store"
 )
 
 // pull runs one initiator session with p. Frames are read ahead of the
 // store, a bounded number of them, and the batches that have arrived are
 // merged together (see readAheadFrames), so memory stays flat and the
 // stream's flow control holds the responder back while the store commits.
-func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
+//
+// A pull names the replica's holes for the responder to refill; a
+// responder from before refills existed refuses that as a bad request, and
+// is then asked again without them.
+func (s *Service) pull(ctx context.Context, p peer.ID) (Result, error) {
+	res, err := s.session(ctx, p, true)
+	var rerr *RemoteError
+	if errors.As(err, &rerr) && rerr.Code == codeBadRequest && res.HolesAsked > 0 {
+		return s.session(ctx, p, false)
+	}
+	return res, err
+}
+
+// session runs one initiator session with p, naming the replica's holes if
+// askHoles is set.
+func (s *Service) session(ctx context.Context, p peer.ID, askHoles bool) (res Result, err error) {
 	start := time.Now()
 	str, err := s.host.NewStream(ctx, p, ProtocolID)
 	if err != nil {
@@ -39,7 +55,11 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 		}
 	}()
 
-	haveVec, held, holes := s.cfg.Store.Vector(), s.cfg.Store.Held(), s.cfg.Store.Holes()
+	haveVec, held := s.cfg.Store.Vector(), s.cfg.Store.Held()
+	var holes []store.Hole
+	if askHoles {
+		holes = s.cfg.Store.Holes()
+	}
 	have, err := encodeVector(haveVec)
 	if err != nil {
 		return res, fmt.Errorf("antientropy pull: %w", err)
@@ -56,6 +76,7 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 		if err := c.write(frameHoles, appendKeys(nil, holeKeys(holes))); err != nil {
 			return res, fmt.Errorf("antientropy send holes: %w", err)
 		}
+		res.HolesAsked = len(holes)
 	}
 	if err := str.CloseWrite(); err != nil {
 		return res, fmt.Errorf("antientropy send vector: %w", err)
@@ -75,7 +96,7 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 	}()
 	in := batches{frames: frames}
 	rejected := map[crdt.NodeID]struct{}{}
-	var refills []crdt.Record
+	ans := newAnswer(holes)
 	for {
 		f, ok := in.next(ctx)
 		if !ok {
@@ -97,11 +118,14 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 				return res, err
 			}
 		case frameRefill:
+			ans.records(f.recs)
 			release(f.size)
-			if len(refills)+len(f.recs) > len(holes) {
-				return res, s.peerError(p, "read", corrupt("%d refill records for %d keys asked", len(refills)+len(f.recs), len(holes)))
+		case frameAbsent:
+			keys, err := decodeKeys(f.payload)
+			if err != nil {
+				return res, s.peerError(p, "absent", err)
 			}
-			refills = append(refills, f.recs...)
+			ans.absentKeys(keys)
 		case frameDone:
 			v, err := decodeVector(f.payload)
 			if err != nil {
@@ -116,7 +140,7 @@ func (s *Service) pull(ctx context.Context, p peer.ID) (res Result, err error) {
 				// hole should hold: a later pull asks again.
 				return res, nil
 			}
-			return res, s.refill(ctx, p, holeKeys(holes), refills, &res)
+			return res, s.refill(ctx, p, ans, &res)
 		case frameError:
 			rerr, err := decodeError(f.payload)
 			if err != nil {

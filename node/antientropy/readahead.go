@@ -36,8 +36,8 @@ type inFrame struct {
 }
 
 // readAheadFrames reads and decodes frames from c on its own goroutine
-// until a frame other than a batch, an error, or ctx's end. The channel is
-// closed when it stops. Each batch holds its size against the budget until
+// until a frame other than a batch, a refill or an absent frame, an error,
+// or ctx's end. The channel is closed when it stops. Each batch holds its size against the budget until
 // release is called with it, once applied. wait blocks until the reader
 // has stopped, after which c may be used again.
 func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, release func(int64), wait func()) {
@@ -66,7 +66,7 @@ func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, relea
 			case <-ctx.Done():
 				return
 			}
-			if f.err != nil || !records {
+			if f.err != nil || !(records || f.t == frameAbsent) {
 				return
 			}
 		}

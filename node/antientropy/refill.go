@@ -13,11 +13,16 @@ import (
 
 // Refilling holes. A replica that dropped a revoked device's late write
 // may be left without the record that write had replaced (see
-// store.DropAndRefill). It names those keys in its request (frameHoles);
-// the responder answers with its current record for each it holds
-// (frameRefill, before frameDone); and if the responder's vector covers
-// everything the initiator had seen when it asked, the initiator takes
-// the answers with store.Refill.
+// store.DropAfter). It names those keys in its request (frameHoles). The
+// responder answers with its current record for each it holds
+// (frameRefill) and names those it holds nothing for (frameAbsent),
+// leaving out its own holes, before frameDone. If the responder's vector
+// covers everything the initiator had seen when it asked, the initiator
+// takes the answer with store.Refill.
+
+// maxRefillBytes bounds the refill records one pull keeps; the keys whose
+// answers did not fit are asked about again by a later pull.
+const maxRefillBytes = 8 << 20
 
 // appendKeys appends keys' encoding: a uvarint count, then each namespace
 // and key length-prefixed.
@@ -63,25 +68,84 @@ func decodeKeys(b []byte) ([]store.Key, error) {
 }
 
 // covers reports whether a responder's vector v counts every write the
-// initiator had seen when it asked (its vector have and held runs), bar
-// the writes dropped to leave its holes and later ones of their origins:
-// the responder never took those, nor should have.
+// initiator had seen when it asked (its vector have and held runs), bar,
+// for each hole's origin, the writes above its cut: nobody should hold
+// those.
 func covers(v, have crdt.Vector, held crdt.Held, holes []store.Hole) bool {
-	floor := have.Clone()
+	cuts := map[crdt.NodeID]uint64{}
 	for _, h := range holes {
-		if o := h.Dropped.Origin; h.Dropped.Seq > 0 {
-			floor[o] = min(floor[o], h.Dropped.Seq-1)
+		if c, ok := cuts[h.Origin]; !ok || h.Cut < c {
+			cuts[h.Origin] = h.Cut
 		}
+	}
+	floor := have.Clone()
+	for origin, cut := range cuts {
+		floor[origin] = min(floor[origin], cut)
 	}
 	if !v.Dominates(floor) {
 		return false
 	}
 	for origin, runs := range held {
-		if len(runs) > 0 && runs[len(runs)-1].Hi > max(v[origin], floor[origin]) {
-			return false
+		for _, r := range runs {
+			hi := r.Hi
+			if cut, ok := cuts[origin]; ok {
+				if r.Lo > cut {
+					continue
+				}
+				hi = min(hi, cut)
+			}
+			if hi > v[origin] {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+// answer gathers a responder's answer to the holes asked about: at most
+// one record per key asked, maxRefillBytes in all, and the keys it holds
+// nothing for.
+type answer struct {
+	asked  map[store.Key]bool // true once answered
+	recs   []crdt.Record
+	bytes  int
+	absent []store.Key
+}
+
+func newAnswer(holes []store.Hole) *answer {
+	a := &answer{asked: make(map[store.Key]bool, len(holes))}
+	for _, h := range holes {
+		a.asked[h.Key] = false
+	}
+	return a
+}
+
+// records takes the records of a refill frame. Records for keys not asked,
+// or already answered, are ignored. One past the byte bound is not kept,
+// but its key counts as answered, so it is not taken as absent either: it
+// stays a hole, for a later pull.
+func (a *answer) records(recs []crdt.Record) {
+	for _, r := range recs {
+		k := store.Key{NS: r.NS, Key: r.Key}
+		if answered, ok := a.asked[k]; !ok || answered {
+			continue
+		}
+		a.asked[k] = true
+		if size := crdt.EncodedSize(r); a.bytes+size <= maxRefillBytes {
+			a.bytes += size
+			a.recs = append(a.recs, r)
+		}
+	}
+}
+
+// absentKeys takes the keys of an absent frame.
+func (a *answer) absentKeys(keys []store.Key) {
+	for _, k := range keys {
+		if answered, ok := a.asked[k]; ok && !answered {
+			a.asked[k] = true
+			a.absent = append(a.absent, k)
+		}
+	}
 }
 
 // holeKeys returns the keys of holes.
@@ -93,14 +157,17 @@ func holeKeys(holes []store.Hole) []store.Key {
 	return keys
 }
 
-// refill fills the holes asked about with the responder's answers, and
-// reports what it took and refused as a pull does.
-func (s *Service) refill(ctx context.Context, p peer.ID, holes []store.Key, recs []crdt.Record, res *Result) error {
-	ar, err := s.cfg.Store.Refill(ctx, holes, recs)
+// refill fills holes with a responder's answer, and reports what it took
+// and refused as a pull does.
+func (s *Service) refill(ctx context.Context, p peer.ID, a *answer, res *Result) error {
+	if len(a.recs) == 0 && len(a.absent) == 0 {
+		return nil
+	}
+	ar, err := s.cfg.Store.Refill(ctx, a.recs, a.absent)
 	if err != nil {
 		return fmt.Errorf("antientropy refill: %w", err)
 	}
-	res.RecordsReceived += len(recs)
+	res.RecordsReceived += len(a.recs)
 	res.RecordsApplied += len(ar.Applied)
 	if len(ar.Applied) > 0 {
 		s.cfg.OnApplied(p, ar.Applied)

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/syncnode/syncnode/crdt"
 	"github.com/syncnode/syncnode/store"
@@ -16,9 +19,7 @@ import (
 func dropLate(t *testing.T, n *node, alice, late crdt.Record) {
 	t.Helper()
 	mustApply(t, n.st, []crdt.Record{alice, late})
-	if _, err := n.st.DropAndRefill(context.Background(), func(r crdt.Record) bool {
-		return r.Version.Origin == late.Version.Origin
-	}); err != nil {
+	if _, err := n.st.DropAfter(context.Background(), late.Version.Origin, late.Version.Seq-1); err != nil {
 		t.Fatal(err)
 	}
 	if len(n.st.Holes()) != 1 {
@@ -28,21 +29,27 @@ func dropLate(t *testing.T, n *node, alice, late crdt.Record) {
 
 // TestPullRefillsHoles: after a pull from a peer that has seen everything
 // this replica has, the key a dropped write emptied holds what the peer
-// holds, so the two agree again; a pull from a peer that is behind leaves
-// the hole for later.
+// holds, so the two agree again. A pull from a peer that is behind, or
+// that has the same hole, leaves the hole for later; a covering peer that
+// holds nothing for a key empties it for good.
 func TestPullRefillsHoles(t *testing.T) {
-	hs := mustHosts(t, 3)
-	carol, bob, behind := mustNode(t, hs[0], nil), mustNode(t, hs[1], nil), mustNode(t, hs[2], nil)
+	hs := mustHosts(t, 4)
+	carol, bob, behind, dave := mustNode(t, hs[0], nil), mustNode(t, hs[1], nil), mustNode(t, hs[2], nil), mustNode(t, hs[3], nil)
 	alice := genRecords("alice", 1, 1, 16)[0]
 	late := alice
 	late.Value, late.Version = []byte(`"late"`), crdt.Version{HLC: alice.Version.HLC + 1, Origin: "mallory", Seq: 1}
 	mustApply(t, bob.st, []crdt.Record{alice})
 	dropLate(t, carol, alice, late)
+	dropLate(t, dave, alice, late)
 
 	// behind has never seen alice's write: its answer cannot be trusted.
-	mustSync(t, carol, behind.h.ID())
+	if res := mustSync(t, carol, behind.h.ID()); res.HolesAsked != 1 {
+		t.Fatalf("the pull asked about %d holes, want 1", res.HolesAsked)
+	}
+	// dave covers carol, but has the same hole: it cannot answer.
+	mustSync(t, carol, dave.h.ID())
 	if len(carol.st.Holes()) != 1 {
-		t.Fatalf("a peer that lacks alice's write refilled the hole")
+		t.Fatalf("a peer that lacks alice's write, or has the same hole, filled the hole")
 	}
 
 	res := mustSync(t, carol, bob.h.ID())
@@ -59,11 +66,54 @@ func TestPullRefillsHoles(t *testing.T) {
 	if carol.st.Digest() != bob.st.Digest() {
 		t.Errorf("carol and bob still disagree after the refill")
 	}
+
+	// Bob collected alice's record (a tombstone, say): dave's hole is
+	// emptied for good by a pull from him.
+	if _, err := bob.st.Drop(context.Background(), func(crdt.Record) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, dave, bob.h.ID())
+	if holes := dave.st.Holes(); len(holes) != 0 {
+		t.Errorf("dave's hole stayed although bob holds nothing for the key: %v", holes)
+	}
+	if _, err := dave.st.Get(alice.NS, alice.Key); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("dave's emptied key = %v, want empty", err)
+	}
 }
 
-// TestRefillAnswerIsBounded: a responder that answers a refill with more
-// records than keys asked is refused, and the hole stays.
-func TestRefillAnswerIsBounded(t *testing.T) {
+// TestPullAsksOldRespondersWithoutHoles: a responder from before refills
+// refuses a request naming holes as a bad request; the pull asks again
+// without them and succeeds.
+func TestPullAsksOldRespondersWithoutHoles(t *testing.T) {
+	hs := mustHosts(t, 2)
+	carol := mustNode(t, hs[0], nil)
+	alice := genRecords("alice", 1, 1, 16)[0]
+	late := alice
+	late.Value, late.Version = []byte(`"late"`), crdt.Version{HLC: alice.Version.HLC + 1, Origin: "mallory", Seq: 1}
+	dropLate(t, carol, alice, late)
+	hs[1].SetStreamHandler(ProtocolID, func(str network.Stream) {
+		defer str.Close()
+		c := newConn(str, time.Second)
+		for {
+			t, _, err := c.read()
+			if err != nil {
+				break
+			}
+			if t == frameHoles {
+				_ = c.write(frameError, appendError(nil, codeBadRequest, "unexpected type-6 frame"))
+				return
+			}
+		}
+		_ = c.write(frameDone, appendVector(nil, crdt.Vector{}))
+	})
+	if _, err := carol.svc.Sync(context.Background(), hs[1].ID()); err != nil {
+		t.Fatalf("pull from an old responder: %v", err)
+	}
+}
+
+// TestHoleKeysDecodeStrictly: the key lists of holes and absent frames
+// round-trip, and malformed ones are refused as corrupt.
+func TestHoleKeysDecodeStrictly(t *testing.T) {
 	keys := []store.Key{{NS: "tasks", Key: "a"}, {NS: "notes/work", Key: "b"}}
 	got, err := decodeKeys(appendKeys(nil, keys))
 	if err != nil || !slices.Equal(got, keys) {
@@ -81,4 +131,34 @@ func TestRefillAnswerIsBounded(t *testing.T) {
 			t.Errorf("%s: %v, want ErrCorrupt", name, err)
 		}
 	}
+}
+
+// TestAnswerKeepsOnlyWhatWasAsked: a responder's answer is held to the
+// keys asked, one record each and maxRefillBytes in all; a key whose
+// record did not fit is neither filled nor taken as absent.
+func TestAnswerKeepsOnlyWhatWasAsked(t *testing.T) {
+	rec := func(key string, size int) crdt.Record {
+		return crdt.Record{NS: "tasks", Key: key, Value: bytesOf(size), Version: crdt.Version{HLC: 1, Origin: "o", Seq: 1}}
+	}
+	holes := []store.Hole{{Key: store.Key{NS: "tasks", Key: "a"}}, {Key: store.Key{NS: "tasks", Key: "b"}}, {Key: store.Key{NS: "tasks", Key: "c"}}}
+	a := newAnswer(holes)
+	a.records([]crdt.Record{rec("a", 10), rec("a", 20), rec("unasked", 10)})
+	a.records([]crdt.Record{rec("b", maxRefillBytes)})
+	a.absentKeys([]store.Key{{NS: "tasks", Key: "a"}, {NS: "tasks", Key: "b"}, {NS: "tasks", Key: "c"}, {NS: "tasks", Key: "unasked"}})
+	if len(a.recs) != 1 || a.recs[0].Key != "a" || len(a.recs[0].Value) != 10 {
+		t.Errorf("kept %v, want only the first answer for a", a.recs)
+	}
+	// b's record was too big to keep, and b was answered with a record, so
+	// b is not absent either: it stays a hole for a later pull.
+	if want := []store.Key{{NS: "tasks", Key: "c"}}; !slices.Equal(a.absent, want) {
+		t.Errorf("absent %v, want %v", a.absent, want)
+	}
+}
+
+func bytesOf(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '1'
+	}
+	return b
 }

@@ -102,13 +102,21 @@ func (s *Service) serve(p peer.ID, c *conn) (int, error) {
 }
 
 // serveRefill sends the snapshot's current record for each of keys it
-// holds, and returns how many it sent.
+// holds, then names those it holds nothing for; it says nothing of keys
+// that are holes here too. It returns the records sent.
 func (s *Service) serveRefill(c *conn, sn *store.Snapshot, keys []store.Key) (int, error) {
 	b := s.batcher(c, frameRefill)
+	var absent []store.Key
 	for _, k := range keys {
 		rec, err := sn.Get(k.NS, k.Key)
 		if errors.Is(err, store.ErrNotFound) {
-			continue
+			var hole bool
+			if hole, err = sn.IsHole(k.NS, k.Key); err == nil && !hole {
+				absent = append(absent, k)
+			}
+			if err == nil {
+				continue
+			}
 		}
 		if err != nil {
 			_ = c.write(frameError, appendError(nil, codeInternal, "snapshot read failed"))
@@ -120,6 +128,11 @@ func (s *Service) serveRefill(c *conn, sn *store.Snapshot, keys []store.Key) (in
 	}
 	if err := b.flush(); err != nil {
 		return b.sent, fmt.Errorf("antientropy serve refill: %w", err)
+	}
+	if len(absent) > 0 {
+		if err := c.write(frameAbsent, appendKeys(nil, absent)); err != nil {
+			return b.sent, fmt.Errorf("antientropy serve refill: %w: %w", errSend, err)
+		}
 	}
 	return b.sent, nil
 }

@@ -37,6 +37,9 @@ type Result struct {
 	// Skipped lists the origins of rejected records, in order. They were
 	// left out of the join, so a later pull asks for them again.
 	Skipped []crdt.NodeID
+	// HolesAsked counts the holes the pull asked the responder to refill
+	// (see refill.go).
+	HolesAsked int
 }
 
 // Service serves and initiates anti-entropy sessions on one host. It is safe
