@@ -53,8 +53,8 @@ func (s observedStore) Apply(ctx context.Context, recs []crdt.Record) (store.App
 	return res, err
 }
 
-func (s observedStore) Refill(ctx context.Context, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
-	res, err := s.Store.Refill(ctx, recs, absent)
+func (s observedStore) Refill(ctx context.Context, asked []store.Hole, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
+	res, err := s.Store.Refill(ctx, asked, recs, absent)
 	s.observe(res.Applied)
 	return res, err
 }
@@ -127,7 +127,7 @@ func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.Appl
 // Refill checks a peer's answers for holes as Apply checks pulled records,
 // bar the stale shortcut: every answer is of a version already seen. A key
 // whose answer is refused stays a hole, to be asked about again.
-func (s checkedStore) Refill(ctx context.Context, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
+func (s checkedStore) Refill(ctx context.Context, asked []store.Hole, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
 	kept := make([]crdt.Record, 0, len(recs))
 	var refused []store.Rejection
 	for _, r := range recs {
@@ -137,7 +137,7 @@ func (s checkedStore) Refill(ctx context.Context, recs []crdt.Record, absent []s
 		}
 		kept = append(kept, r)
 	}
-	res, err := s.observedStore.Refill(ctx, kept, absent)
+	res, err := s.observedStore.Refill(ctx, asked, kept, absent)
 	res.Rejected = append(res.Rejected, refused...)
 	return res, err
 }

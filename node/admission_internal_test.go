@@ -162,14 +162,15 @@ func TestRefillIsChecked(t *testing.T) {
 
 	forged := original
 	forged.Value = []byte(`"forged"`)
-	res, err := cs.Refill(ctx, []crdt.Record{forged}, nil)
+	asked := st.Holes()
+	res, err := cs.Refill(ctx, asked, []crdt.Record{forged}, nil)
 	if err != nil || len(res.Rejected) != 1 || len(res.Applied) != 0 {
 		t.Fatalf("forged answer: %+v, %v; want it refused", res, err)
 	}
 	if len(st.Holes()) != 1 {
 		t.Fatal("a refused answer filled the hole")
 	}
-	if res, err := cs.Refill(ctx, []crdt.Record{original}, nil); err != nil || len(res.Applied) != 1 {
+	if res, err := cs.Refill(ctx, asked, []crdt.Record{original}, nil); err != nil || len(res.Applied) != 1 {
 		t.Fatalf("genuine answer: %+v, %v; want it applied", res, err)
 	}
 	if got, err := st.Get("tasks", "k"); err != nil || string(got.Value) != `"alice"` || len(st.Holes()) != 0 {

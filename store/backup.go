@@ -280,6 +280,9 @@ func verifyStore(db *badger.DB) error {
 				}); err != nil {
 					return err
 				}
+				if _, err := txn.Get(append([]byte{tagRecord}, k[1:]...)); err == nil {
+					return errors.New("a hole over a record")
+				}
 			case tagVector, tagMeta:
 			default:
 				return fmt.Errorf("unknown table %q", k[0])

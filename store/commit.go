@@ -429,7 +429,7 @@ func (s *Store) tryCommit(batch []*op) error {
 		return nil
 	}
 	w.vector = s.frontier.Vector()
-	w.held = s.frontier.Held(maxHeldRuns)
+	w.held = s.frontier.Held(MaxHeldRuns)
 	if err := writeMeta(txn, w, m.touched, s.clock.Last()); err != nil {
 		return err
 	}

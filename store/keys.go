@@ -17,7 +17,7 @@ import (
 //	f pos                    -> ns 0x00 key   (change feed, one entry per current record)
 //	v origin                 -> contiguous seq (8)
 //	m name                   -> metadata (clock high-water, digest, counters, feed head)
-//	h ns 0x00 key            -> cut(8) ∥ origin (a hole to refill, see DropAfter)
+//	h ns 0x00 key            -> cut(8) ∥ gen(8) ∥ origin (a hole to refill, see DropAfter)
 const (
 	tagRecord = 'r'
 	tagOrigin = 'o'

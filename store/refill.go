@@ -31,14 +31,19 @@ type Hole struct {
 	Key
 	Origin crdt.NodeID
 	Cut    uint64
+	// Gen tells this hole from an earlier one of the same key, filled
+	// since: an answer about that one must not fill this one.
+	Gen uint64
 }
 
 // MaxRefill bounds the holes one Holes answer lists.
 const MaxRefill = 1024
 
-// refillOp asks the commit loop to fill holes: those of recs' keys with
-// the newest of recs for each, those of absent with nothing.
+// refillOp asks the commit loop to fill holes, each only if it is still
+// the one asked about (asked maps ref to Gen): those of recs' keys with
+// their record (one per key), those of absent with nothing.
 type refillOp struct {
+	asked  map[string]uint64
 	recs   []crdt.Record
 	absent []Key
 }
@@ -86,28 +91,53 @@ func (s *Store) Holes() []Hole {
 	return out
 }
 
-// Refill fills holes from a peer's answer: a hole whose key recs hold a
-// record for takes the newest of them, and a hole in absent, a key the
-// peer holds no record for, is left empty for good. Other keys, and holes
-// whose records are refused (checked as Apply checks them, bar the seen
-// rule: an answer's version is one this replica has seen), are left as
-// they are.
+// Refill fills holes from a peer's answer about asked, as Holes returned
+// them: a hole whose key recs hold a record for takes the newest of them,
+// and a hole in absent, a key the peer holds no record for, is left empty
+// for good. A hole filled and made again since it was asked about, other
+// keys, and holes whose records are refused (checked as Apply checks them,
+// bar the seen rule: an answer's version is one this replica has seen),
+// are left as they are.
 //
 // Only a peer that had seen every write this replica had (its vector
 // covering this replica's vector and held writes as they were when it
 // asked, bar each hole's origin above its cut) may answer, and only for
 // keys it does not hold as holes itself: its record for a key is then at
 // least as new as any this replica held for it, bar the dropped ones.
-func (s *Store) Refill(ctx context.Context, recs []crdt.Record, absent []Key) (ApplyResult, error) {
+func (s *Store) Refill(ctx context.Context, asked []Hole, recs []crdt.Record, absent []Key) (ApplyResult, error) {
+	gens := make(map[string]uint64, len(asked))
+	for _, h := range asked {
+		gens[string(nsKey(h.NS, h.Key.Key))] = h.Gen
+	}
+	recs = newestPerKey(recs)
 	var total ApplyResult
 	for len(recs) > 0 || len(absent) > 0 {
 		o := &op{refill: s.refillChunk(&recs, &absent)}
+		o.refill.asked = gens
 		if err := s.submit(ctx, o); err != nil {
 			return total, fmt.Errorf("store refill: %w", err)
 		}
 		total.add(o.result)
 	}
 	return total, nil
+}
+
+// newestPerKey keeps, for each key, the record that supersedes the others.
+func newestPerKey(recs []crdt.Record) []crdt.Record {
+	at := map[Key]int{}
+	out := make([]crdt.Record, 0, len(recs))
+	for _, r := range recs {
+		k := Key{r.NS, r.Key}
+		i, ok := at[k]
+		switch {
+		case !ok:
+			at[k] = len(out)
+			out = append(out, r)
+		case crdt.Supersedes(r, out[i]):
+			out[i] = r
+		}
+	}
+	return out
 }
 
 // refillChunk takes from the front of recs, then absent, what fits one
@@ -133,29 +163,14 @@ func (s *Store) refillChunk(recs *[]crdt.Record, absent *[]Key) *refillOp {
 // refill fills holes from r.
 func (m *merger) refill(r *refillOp) (ApplyResult, error) {
 	var res ApplyResult
-	newest := map[string]crdt.Record{}
-	var order []string
 	for _, rec := range r.recs {
-		ref := string(nsKey(rec.NS, rec.Key))
-		if _, ok := m.st.holes[ref]; !ok {
+		ref := nsKey(rec.NS, rec.Key)
+		if !m.askedHole(r, ref) {
 			res.Stale++
 			continue
 		}
 		if err := m.check(rec); err != nil {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
-			continue
-		}
-		best, ok := newest[ref]
-		if !ok {
-			order = append(order, ref)
-		}
-		if !ok || crdt.Supersedes(rec, best) {
-			newest[ref] = rec
-		}
-	}
-	for _, ref := range order {
-		rec := newest[ref]
-		if _, ok := m.st.holes[ref]; !ok {
 			continue
 		}
 		cur, err := m.get(rec.NS, rec.Key)
@@ -173,31 +188,43 @@ func (m *merger) refill(r *refillOp) (ApplyResult, error) {
 		res.Applied = append(res.Applied, rec)
 	}
 	for _, k := range r.absent {
-		if err := m.fillHole(nsKey(k.NS, k.Key)); err != nil {
-			return res, err
+		if ref := nsKey(k.NS, k.Key); m.askedHole(r, ref) {
+			if err := m.fillHole(ref); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, nil
 }
 
-// markHole records ref as a hole h left.
+// askedHole reports whether ref is still the hole r asked about.
+func (m *merger) askedHole(r *refillOp, ref []byte) bool {
+	h, ok := m.st.holes[string(ref)]
+	gen, asked := r.asked[string(ref)]
+	return ok && asked && h.Gen == gen
+}
+
+// markHole records ref as a hole h left. Its generation is the feed head:
+// a key emptied again must first have been written again, which moves it.
 func (m *merger) markHole(ref []byte, h Hole) error {
 	m.ownHoles()
-	m.st.holes[string(ref)] = Hole{Origin: h.Origin, Cut: h.Cut}
+	h = Hole{Origin: h.Origin, Cut: h.Cut, Gen: m.st.feedHead}
+	m.st.holes[string(ref)] = h
 	return m.txn.Set(holeKey(ref), encodeHole(h))
 }
 
-// encodeHole encodes a hole's origin and cut: cut(8) ∥ origin.
+// encodeHole encodes a hole: cut(8) ∥ gen(8) ∥ origin.
 func encodeHole(h Hole) []byte {
-	return append(u64(h.Cut), h.Origin...)
+	return append(append(u64(h.Cut), u64(h.Gen)...), h.Origin...)
 }
 
 func decodeHole(b []byte) (Hole, error) {
-	if len(b) < 8 {
-		return Hole{}, fmt.Errorf("%w: short hole", ErrCorrupt)
+	if len(b) <= 16 || len(b) > 16+crdt.MaxOriginLen {
+		return Hole{}, fmt.Errorf("%w: hole of %d bytes", ErrCorrupt, len(b))
 	}
 	cut, _ := readU64(b[:8])
-	return Hole{Origin: crdt.NodeID(b[8:]), Cut: cut}, nil
+	gen, _ := readU64(b[8:16])
+	return Hole{Origin: crdt.NodeID(b[16:]), Cut: cut, Gen: gen}, nil
 }
 
 // fillHole forgets ref as a hole, if it is one.

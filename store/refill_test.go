@@ -41,7 +41,7 @@ func testDropAfterAndRefill(t *testing.T, b backend) {
 		t.Fatalf("Apply reinstalled a seen version: %+v", res)
 	}
 	skewed := remote("t", "other", `"from the future"`, stamp(3_600_000), "bob", 1)
-	res, err := s.Refill(ctx, []crdt.Record{alice, skewed}, []Key{{"t", "solo"}})
+	res, err := s.Refill(ctx, got, []crdt.Record{alice, skewed}, []Key{{"t", "solo"}})
 	if err != nil || len(res.Applied) != 1 || len(res.Rejected) != 1 {
 		t.Fatalf("Refill = %+v, %v; want alice's record applied, the skewed one refused", res, err)
 	}
@@ -56,7 +56,7 @@ func testDropAfterAndRefill(t *testing.T, b backend) {
 	}
 	// An answer for a key that is no longer a hole changes nothing.
 	old := remote("t", "k", `"old answer"`, stamp(-5), "bob", 2)
-	if res, err := s.Refill(ctx, []crdt.Record{old}, nil); err != nil || len(res.Applied) != 0 {
+	if res, err := s.Refill(ctx, got, []crdt.Record{old}, nil); err != nil || len(res.Applied) != 0 {
 		t.Fatalf("Refill of a filled key = %+v, %v; want nothing applied", res, err)
 	}
 	checkConsistentAfterDrop(t, s.Store)
@@ -98,7 +98,7 @@ func testRefillLarge(t *testing.T, b backend) {
 	}
 	// The big values differ from what was stored, but the versions are
 	// alice's: what matters is that every hole is filled.
-	if res, err := s.Refill(ctx, big, nil); err != nil || len(res.Applied) != n {
+	if res, err := s.Refill(ctx, s.Holes(), big, nil); err != nil || len(res.Applied) != n {
 		t.Fatalf("Refill = %d applied, %v; want %d", len(res.Applied), err, n)
 	}
 	if got := s.Holes(); len(got) != 0 {
@@ -112,6 +112,31 @@ func bytesOf(c byte, n int) []byte {
 		b[i] = c
 	}
 	return b
+}
+
+// testRefillAnswersTheHoleAsked: an answer about a hole that was filled
+// and made again since it was asked about leaves the new hole alone.
+func testRefillAnswersTheHoleAsked(t *testing.T, b backend) {
+	s := b.fixture(t, "self")
+	ctx := context.Background()
+	mustApply(t, s.Store, remote("t", "k", `"alice"`, stamp(0), "alice", 1), remote("t", "k", `"late"`, stamp(1), "mallory", 1))
+	if _, err := s.DropAfter(ctx, "mallory", 0); err != nil {
+		t.Fatal(err)
+	}
+	asked := s.Holes()
+	// Meanwhile bob writes the key, filling the hole, and eve, revoked
+	// in turn, overwrites it and is dropped: a new hole.
+	mustApply(t, s.Store, remote("t", "k", `"bob"`, stamp(2), "bob", 1), remote("t", "k", `"eve"`, stamp(3), "eve", 1))
+	if _, err := s.DropAfter(ctx, "eve", 0); err != nil {
+		t.Fatal(err)
+	}
+	// The answer, from before bob's write, says the key holds nothing.
+	if _, err := s.Refill(ctx, asked, nil, []Key{{"t", "k"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Holes(); len(got) != 1 || got[0].Origin != "eve" {
+		t.Fatalf("holes %v; want eve's, untouched by an answer about mallory's", got)
+	}
 }
 
 // TestHolesSurviveReopen: a hole is remembered on disk until filled.

@@ -236,12 +236,12 @@ func (s *Store) Seen(v crdt.Version) bool {
 	return s.committed.vector.Covers(v.Origin, v.Seq) || s.committed.held.Has(v.Origin, v.Seq)
 }
 
-// maxHeldRuns bounds the runs Held reports, so that its copy on every
+// MaxHeldRuns bounds the runs Held reports, so that its copy on every
 // commit, and the anti-entropy request that carries it, stay small.
-const maxHeldRuns = 1024
+const MaxHeldRuns = 1024
 
 // Held returns the committed writes held beyond gaps (see crdt.Held), at
-// most maxHeldRuns runs; nil if there are none. The caller must not modify
+// most MaxHeldRuns runs; nil if there are none. The caller must not modify
 // it.
 func (s *Store) Held() crdt.Held {
 	s.mu.RLock()

@@ -48,6 +48,7 @@ var suite = []struct {
 	{"CollectNoResurrect", testCollectNoResurrect},
 	{"DropAfterAndRefill", testDropAfterAndRefill},
 	{"RefillLarge", testRefillLarge},
+	{"RefillAnswersTheHoleAsked", testRefillAnswersTheHoleAsked},
 }
 
 // TestStore runs the shared suite against every backend.

@@ -179,7 +179,7 @@ func (discardStore) Join(context.Context, crdt.Vector) error { return nil }
 func (discardStore) Vector() crdt.Vector                     { return crdt.Vector{} }
 func (discardStore) Held() crdt.Held                         { return nil }
 func (discardStore) Holes() []store.Hole                     { return nil }
-func (discardStore) Refill(context.Context, []crdt.Record, []store.Key) (store.ApplyResult, error) {
+func (discardStore) Refill(context.Context, []store.Hole, []crdt.Record, []store.Key) (store.ApplyResult, error) {
 	return store.ApplyResult{}, nil
 }
 

@@ -31,11 +31,11 @@ type Store interface {
 	// Holes returns keys whose records the replica dropped and wants
 	// refilled (see store.DropAfter), at most store.MaxRefill.
 	Holes() []store.Hole
-	// Refill durably fills holes from a peer's answer: records for some,
-	// and keys it holds nothing for (see store.Refill). It is called only
-	// with the answer of a peer whose vector covered the replica's when
-	// it asked.
-	Refill(ctx context.Context, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error)
+	// Refill durably fills the holes asked about from a peer's answer:
+	// records for some, and keys it holds nothing for (see store.Refill).
+	// It is called only with the answer of a peer whose vector covered
+	// the replica's when it asked.
+	Refill(ctx context.Context, asked []store.Hole, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error)
 }
 
 var _ Store = (*store.Store)(nil)

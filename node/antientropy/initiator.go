@@ -97,6 +97,9 @@ func (s *Service) session(ctx context.Context, p peer.ID, askHoles bool) (res Re
 	in := batches{frames: frames}
 	rejected := map[crdt.NodeID]struct{}{}
 	ans := newAnswer(holes)
+	// The responder sends batches, then refills, then at most one absent
+	// frame, then done: phase is how far it has gone.
+	phase := frameBatch
 	for {
 		f, ok := in.next(ctx)
 		if !ok {
@@ -107,6 +110,9 @@ func (s *Service) session(ctx context.Context, p peer.ID, askHoles bool) (res Re
 			err = corrupt("stream ended before done")
 		}
 		if err != nil {
+			return res, s.peerError(p, "read", err)
+		}
+		if err := inOrder(&phase, f.t); err != nil {
 			return res, s.peerError(p, "read", err)
 		}
 		switch f.t {
@@ -122,6 +128,7 @@ func (s *Service) session(ctx context.Context, p peer.ID, askHoles bool) (res Re
 			release(f.size)
 		case frameAbsent:
 			keys, err := decodeKeys(f.payload)
+			release(f.size)
 			if err != nil {
 				return res, s.peerError(p, "absent", err)
 			}
@@ -172,6 +179,34 @@ func (s *Service) apply(ctx context.Context, p peer.ID, recs []crdt.Record, res 
 		s.cfg.OnReject(p, fmt.Errorf("antientropy record %s/%s %v: %w", rj.Record.NS, rj.Record.Key, rj.Record.Version, rj.Err))
 	}
 	return nil
+}
+
+// inOrder checks that a frame of type t may follow the frames of *phase,
+// and moves *phase on.
+func inOrder(phase *frameType, t frameType) error {
+	r, ordered := answerRank(t)
+	if !ordered {
+		return nil // done, error, or unexpected: handled where read
+	}
+	switch p, _ := answerRank(*phase); {
+	case r < p, r == p && t == frameAbsent:
+		return corrupt("%s frame after %s", t, *phase)
+	}
+	*phase = t
+	return nil
+}
+
+// answerRank places the frames of a responder's answer in their order.
+func answerRank(t frameType) (int, bool) {
+	switch t {
+	case frameBatch:
+		return 0, true
+	case frameRefill:
+		return 1, true
+	case frameAbsent:
+		return 2, true
+	}
+	return 0, false
 }
 
 // join adopts the responder's vector except for origins with a rejected

@@ -51,14 +51,17 @@ func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, relea
 			var f inFrame
 			f.t, f.payload, f.err = c.read()
 			records := f.t == frameBatch || f.t == frameRefill
-			if f.err == nil && records {
+			if f.err == nil && (records || f.t == frameAbsent) {
 				f.size = min(int64(len(f.payload)), maxAheadBytes)
 				if budget.Acquire(ctx, f.size) != nil {
 					return
 				}
+			}
+			switch {
+			case f.err == nil && records:
 				f.recs, f.err = decodeBatch(f.payload, nil)
 				f.payload, f.frames = nil, 1
-			} else {
+			default:
 				f.payload = bytes.Clone(f.payload) // c reuses its buffer
 			}
 			select {

@@ -71,7 +71,17 @@ func decodeKeys(b []byte) ([]store.Key, error) {
 // initiator had seen when it asked (its vector have and held runs), bar,
 // for each hole's origin, the writes above its cut: nobody should hold
 // those.
+//
+// Held runs as many as store.MaxHeldRuns may have been cut short: the
+// writes left out cannot be checked, so the answer is not trusted.
 func covers(v, have crdt.Vector, held crdt.Held, holes []store.Hole) bool {
+	runs := 0
+	for _, r := range held {
+		runs += len(r)
+	}
+	if runs >= store.MaxHeldRuns {
+		return false
+	}
 	cuts := map[crdt.NodeID]uint64{}
 	for _, h := range holes {
 		if c, ok := cuts[h.Origin]; !ok || h.Cut < c {
@@ -106,6 +116,7 @@ func covers(v, have crdt.Vector, held crdt.Held, holes []store.Hole) bool {
 // one record per key asked, maxRefillBytes in all, and the keys it holds
 // nothing for.
 type answer struct {
+	holes  []store.Hole
 	asked  map[store.Key]bool // true once answered
 	recs   []crdt.Record
 	bytes  int
@@ -113,7 +124,7 @@ type answer struct {
 }
 
 func newAnswer(holes []store.Hole) *answer {
-	a := &answer{asked: make(map[store.Key]bool, len(holes))}
+	a := &answer{holes: holes, asked: make(map[store.Key]bool, len(holes))}
 	for _, h := range holes {
 		a.asked[h.Key] = false
 	}
@@ -163,7 +174,7 @@ func (s *Service) refill(ctx context.Context, p peer.ID, a *answer, res *Result)
 	if len(a.recs) == 0 && len(a.absent) == 0 {
 		return nil
 	}
-	ar, err := s.cfg.Store.Refill(ctx, a.recs, a.absent)
+	ar, err := s.cfg.Store.Refill(ctx, a.holes, a.recs, a.absent)
 	if err != nil {
 		return fmt.Errorf("antientropy refill: %w", err)
 	}

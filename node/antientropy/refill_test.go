@@ -162,3 +162,55 @@ func bytesOf(n int) []byte {
 	}
 	return b
 }
+
+// TestRefillAnswerOutOfOrderIsRefused: an answer must come as batches,
+// refills, at most one absent frame, then done; anything else is corrupt,
+// and the hole stays.
+func TestRefillAnswerOutOfOrderIsRefused(t *testing.T) {
+	alice := genRecords("alice", 1, 1, 16)[0]
+	late := alice
+	late.Value, late.Version = []byte(`"late"`), crdt.Version{HLC: alice.Version.HLC + 1, Origin: "mallory", Seq: 1}
+	key := []store.Key{{NS: alice.NS, Key: alice.Key}}
+	everything := appendVector(nil, crdt.Vector{"alice": 1, "mallory": 1})
+	for name, script := range map[string][][]byte{
+		"two absent frames":     {frame(frameAbsent, appendKeys(nil, key)), frame(frameAbsent, appendKeys(nil, key))},
+		"refill after absent":   {frame(frameAbsent, appendKeys(nil, key)), batchFrameOf(frameRefill, alice)},
+		"batch after a refill":  {batchFrameOf(frameRefill, alice), batchFrameOf(frameBatch, alice)},
+		"malformed absent keys": {frame(frameAbsent, []byte{1, 0})},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hs := mustHosts(t, 2)
+			carol := mustNode(t, hs[0], nil)
+			dropLate(t, carol, alice, late)
+			hs[1].SetStreamHandler(ProtocolID, func(str network.Stream) {
+				defer str.Close()
+				c := newConn(str, time.Second)
+				for {
+					if _, _, err := c.read(); err != nil {
+						break
+					}
+				}
+				for _, f := range script {
+					_, _ = str.Write(f)
+				}
+				_ = c.write(frameDone, everything)
+			})
+			_, err := carol.svc.Sync(context.Background(), hs[1].ID())
+			if !errors.Is(err, crdt.ErrCorrupt) {
+				t.Fatalf("sync: %v, want ErrCorrupt", err)
+			}
+			if len(carol.st.Holes()) != 1 {
+				t.Fatalf("an answer out of order filled the hole")
+			}
+		})
+	}
+}
+
+// batchFrameOf encodes recs as one frame of type t (a batch or refill).
+func batchFrameOf(t frameType, recs ...crdt.Record) []byte {
+	body := appendBatchCount(nil, len(recs))
+	for _, r := range recs {
+		body = crdt.AppendRecord(body, r)
+	}
+	return frame(t, body)
+}
