@@ -21,22 +21,12 @@ import (
 // else, a bad signature is caught; and even from its origin, a record must
 // be signed, for the peers it travels on to.
 func TestCheckTrustsOnlyTheOriginsOwnMessage(t *testing.T) {
-	id := func(seed byte) crdt.NodeID {
-		key, _, err := crypto.GenerateEd25519Key(fixedReader(seed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := peer.IDFromPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return crdt.NodeID(p.String())
-	}
-	alice, mallory := id(1), id(2)
+	alice, _ := testDevice(t, 1)
+	mallory, _ := testDevice(t, 2)
 	rec := crdt.Record{NS: "tasks", Key: "k", Value: []byte(`1`), Version: crdt.Version{HLC: 1, Origin: alice, Seq: 1}}
 	badSig := rec
 	badSig.Sig = make([]byte, 64)
-	cs := checkedStore{members: membership.NewList(), verifier: signing.NewVerifier()}
+	cs, _ := newCheckedStore(t)
 
 	for name, tc := range map[string]struct {
 		rec       crdt.Record
@@ -75,11 +65,11 @@ func (r fixedReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestPulledCopyOfMergedWriteIsStale: a pull that resends a write already
-// merged (gossip delivered it first) counts it stale without checking it,
-// and a copy that differs, forged signature and all, changes nothing.
-func TestPulledCopyOfMergedWriteIsStale(t *testing.T) {
-	key, _, err := crypto.GenerateEd25519Key(fixedReader(1))
+// testDevice returns a device ID derived from seed and a function that
+// signs records as that device.
+func testDevice(t *testing.T, seed byte) (crdt.NodeID, func(crdt.Record) crdt.Record) {
+	t.Helper()
+	key, _, err := crypto.GenerateEd25519Key(fixedReader(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,21 +77,38 @@ func TestPulledCopyOfMergedWriteIsStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := crdt.NodeID(p.String())
+	sign := signing.Signer(key)
+	return crdt.NodeID(p.String()), func(r crdt.Record) crdt.Record {
+		if r.Sig, err = sign(r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}
+
+// newCheckedStore returns a checkedStore, requiring signatures, over an
+// in-memory store.
+func newCheckedStore(t *testing.T) (checkedStore, *store.Store) {
+	t.Helper()
 	st, err := store.Open(store.Options{InMemory: true, Origin: "self", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	cs := checkedStore{
+	t.Cleanup(func() { st.Close() })
+	return checkedStore{
 		observedStore: observedStore{Store: st, observe: func([]crdt.Record) {}},
 		members:       membership.NewList(),
 		verifier:      signing.NewVerifier(),
-	}
-	rec := crdt.Record{NS: "tasks", Key: "k", Value: []byte(`1`), Version: crdt.Version{HLC: st.Clock().Now(), Origin: alice, Seq: 1}}
-	if rec.Sig, err = signing.Signer(key)(rec); err != nil {
-		t.Fatal(err)
-	}
+	}, st
+}
+
+// TestPulledCopyOfMergedWriteIsStale: a pull that resends a write already
+// merged (gossip delivered it first) counts it stale without checking it,
+// and a copy that differs, forged signature and all, changes nothing.
+func TestPulledCopyOfMergedWriteIsStale(t *testing.T) {
+	alice, sign := testDevice(t, 1)
+	cs, st := newCheckedStore(t)
+	rec := sign(crdt.Record{NS: "tasks", Key: "k", Value: []byte(`1`), Version: crdt.Version{HLC: st.Clock().Now(), Origin: alice, Seq: 1}})
 	ctx := context.Background()
 	if res, err := cs.Apply(ctx, []crdt.Record{rec}); err != nil || len(res.Applied) != 1 {
 		t.Fatalf("first copy: %+v, %v; want it applied", res, err)
@@ -121,35 +128,11 @@ func TestPulledCopyOfMergedWriteIsStale(t *testing.T) {
 // record; a forged one is refused and the key stays a hole, to be asked
 // about again, while the genuine record fills it.
 func TestRefillIsChecked(t *testing.T) {
-	signer := func(seed byte) (crdt.NodeID, func(crdt.Record) ([]byte, error)) {
-		key, _, err := crypto.GenerateEd25519Key(fixedReader(seed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := peer.IDFromPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return crdt.NodeID(p.String()), signing.Signer(key)
-	}
-	alice, signAlice := signer(1)
-	mallory, signMallory := signer(2)
-	st, err := store.Open(store.Options{InMemory: true, Origin: "self", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cs := checkedStore{
-		observedStore: observedStore{Store: st, observe: func([]crdt.Record) {}},
-		members:       membership.NewList(),
-		verifier:      signing.NewVerifier(),
-	}
-	signed := func(origin crdt.NodeID, sign func(crdt.Record) ([]byte, error), value string) crdt.Record {
-		r := crdt.Record{NS: "tasks", Key: "k", Value: []byte(value), Version: crdt.Version{HLC: st.Clock().Now(), Origin: origin, Seq: 1}}
-		if r.Sig, err = sign(r); err != nil {
-			t.Fatal(err)
-		}
-		return r
+	alice, signAlice := testDevice(t, 1)
+	mallory, signMallory := testDevice(t, 2)
+	cs, st := newCheckedStore(t)
+	signed := func(origin crdt.NodeID, sign func(crdt.Record) crdt.Record, value string) crdt.Record {
+		return sign(crdt.Record{NS: "tasks", Key: "k", Value: []byte(value), Version: crdt.Version{HLC: st.Clock().Now(), Origin: origin, Seq: 1}})
 	}
 	ctx := context.Background()
 	original, late := signed(alice, signAlice, `"alice"`), signed(mallory, signMallory, `"late"`)

@@ -100,17 +100,12 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
 			continue
 		}
-		cur, err := m.get(rec.NS, rec.Key)
-		if err != nil {
-			return res, err
-		}
-		if m.seen(rec) || (cur != nil && !crdt.Supersedes(rec, cur.rec)) {
-			res.Stale++
-		} else {
-			if err := m.install(rec, cur); err != nil {
+		if !m.seen(rec) {
+			if err := m.merge(rec, &res); err != nil {
 				return res, err
 			}
-			res.Applied = append(res.Applied, rec)
+		} else {
+			res.Stale++
 		}
 		// A superseded write still counts as seen: the newer one that beat
 		// it carries everything a peer could want for this key.
@@ -118,6 +113,24 @@ func (m *merger) remote(recs []crdt.Record) (ApplyResult, error) {
 	}
 	res.Gap = m.frontier.Gaps()
 	return res, nil
+}
+
+// merge installs rec if it supersedes the key's current record, and counts
+// it in res as applied or stale.
+func (m *merger) merge(rec crdt.Record, res *ApplyResult) error {
+	cur, err := m.get(rec.NS, rec.Key)
+	if err != nil {
+		return err
+	}
+	if cur != nil && !crdt.Supersedes(rec, cur.rec) {
+		res.Stale++
+		return nil
+	}
+	if err := m.install(rec, cur); err != nil {
+		return err
+	}
+	res.Applied = append(res.Applied, rec)
+	return nil
 }
 
 // check validates a record from a peer, and its stamp against the clock,

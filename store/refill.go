@@ -173,19 +173,9 @@ func (m *merger) refill(r *refillOp) (ApplyResult, error) {
 			res.Rejected = append(res.Rejected, Rejection{Record: rec, Err: err})
 			continue
 		}
-		cur, err := m.get(rec.NS, rec.Key)
-		if err != nil {
+		if err := m.merge(rec, &res); err != nil { // installing fills the hole
 			return res, err
 		}
-		if cur != nil && !crdt.Supersedes(rec, cur.rec) {
-			res.Stale++
-			continue
-		}
-		if err := m.install(rec, cur); err != nil { // fills the hole
-			return res, err
-		}
-		m.observe(rec.Version)
-		res.Applied = append(res.Applied, rec)
 	}
 	for _, k := range r.absent {
 		if ref := nsKey(k.NS, k.Key); m.askedHole(r, ref) {
