@@ -58,6 +58,21 @@ func TestRevokedDeviceIsCutOffEverywhere(t *testing.T) {
 	eventually(t, "mallory is disconnected from alice and bob", func() bool {
 		return !connected(mallory, alice) && !connected(mallory, bob)
 	})
+	peers, err := alice.Peers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, p := range peers {
+		want := p.ID == mallory.ID().String()
+		listed = listed || want
+		if p.Revoked != want {
+			t.Errorf("alice's peer list says %s revoked = %v, want %v", p.ID, p.Revoked, want)
+		}
+	}
+	if !listed {
+		t.Error("alice's peer list lost mallory: it should show her as revoked")
+	}
 
 	// Mallory dials bob again: bob's gater refuses it at the handshake.
 	_ = mallory.Connect(ctx, peer.AddrInfo{ID: bob.ID(), Addrs: bob.Host().Addrs()})

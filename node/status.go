@@ -92,6 +92,7 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 			Connected:     n.host.Network().Connectedness(id) == network.Connected,
 			LastSyncError: pi.syncErr,
 			Rejected:      pi.rejected,
+			Revoked:       n.members.RevokedPeer(id),
 		}
 		if !pi.lastSync.IsZero() {
 			at := pi.lastSync

@@ -121,7 +121,10 @@ func printPeers(w io.Writer, peers []api.Peer) {
 			state = "connected"
 		}
 		sync := "in sync: no"
-		if p.InSync {
+		switch {
+		case p.Revoked:
+			sync = "revoked"
+		case p.InSync:
 			sync = "in sync: yes"
 		}
 		last := "never"

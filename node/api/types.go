@@ -130,6 +130,9 @@ type Peer struct {
 	InSync        bool       `json:"in_sync"`
 	Digest        string     `json:"digest,omitempty"`
 	Rejected      uint64     `json:"rejected"`
+	// Revoked marks a device the group revoked: it is refused, so it is
+	// not expected to be in sync.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 // FromVersion converts a version to its wire form.
