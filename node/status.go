@@ -99,7 +99,9 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 			ap.LastSync = &at
 		}
 		if !ap.Connected {
+			mu.Lock()
 			out = append(out, ap)
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)
