@@ -158,7 +158,7 @@ func TestRevocationRefillsWhatALateWriteReplaced(t *testing.T) {
 		rec, err := carol.Get("tasks", "shared")
 		return err == nil && string(rec.Value) == `"alice's"` && carol.Store().Digest() == bob.Store().Digest()
 	})
-	if holes := carol.Store().Holes(); len(holes) != 0 {
-		t.Errorf("carol still has holes: %v", holes)
+	if st, err := carol.Status(ctx); err != nil || st.Refilling != 0 {
+		t.Errorf("carol's status: refilling %d keys, %v; want none", st.Refilling, err)
 	}
 }

@@ -34,6 +34,9 @@ func statusCommand() *cli.Command {
 				fmt.Fprintf(w, "device     %s\nversion    %s\nup         %s\napi        %s\n", st.ID, st.Version, time.Since(st.Started).Round(time.Second), st.API)
 				fmt.Fprintf(w, "records    %d (+%d tombstones)\nseq        %d\ndigest     %s\nclock      %s\n", st.Records, st.Tombstones, st.ServerSeq, st.Digest, st.Clock)
 				fmt.Fprintf(w, "rejected   %d%s\n", st.RejectedTotal, reasons(st.Rejected))
+				if st.Refilling > 0 {
+					fmt.Fprintf(w, "refilling  %d keys a revoked device's writes left empty, from the next peer that has seen all we have\n", st.Refilling)
+				}
 				for _, a := range st.Addrs {
 					fmt.Fprintf(w, "listen     %s\n", a)
 				}

@@ -106,7 +106,10 @@ type Status struct {
 	RejectedTotal uint64            `json:"rejected_total"`
 	Clock         string            `json:"clock"`      // HLC high-water, decimal
 	ServerSeq     uint64            `json:"server_seq"` // change feed head; on a relay, its server sequence
-	Relay         *RelayLink        `json:"relay,omitempty"`
+	// Refilling counts keys a revoked device's dropped writes left empty
+	// here, waiting for a peer to say what they hold (at most 1024).
+	Refilling int        `json:"refilling,omitempty"`
+	Relay     *RelayLink `json:"relay,omitempty"`
 }
 
 // RelayLink describes a device's link with its relay.
