@@ -26,6 +26,7 @@ var (
 	descTombstones = prometheus.NewDesc("syncnode_tombstones", "Tombstones in the replica.", nil, nil)
 	descFeedHead   = prometheus.NewDesc("syncnode_feed_head", "Position of the latest local change.", nil, nil)
 	descPeers      = prometheus.NewDesc("syncnode_peers_connected", "Connected group peers.", nil, nil)
+	descRefilling  = prometheus.NewDesc("syncnode_refilling_keys", "Keys a revoked device's dropped writes left empty, waiting for a peer to refill them.", nil, nil)
 	descGossip     = prometheus.NewDesc("syncnode_gossip_total", "Gossip traffic by direction and unit.", []string{"kind"}, nil)
 	descAE         = prometheus.NewDesc("syncnode_antientropy_total", "Anti-entropy pulls initiated by this node.", []string{"kind"}, nil)
 	descRejected   = prometheus.NewDesc("syncnode_rejected_total", "Input refused from peers, by reason.", []string{"reason"}, nil)
@@ -35,7 +36,7 @@ var (
 type nodeCollector struct{ n *Node }
 
 func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRecords, descTombstones, descFeedHead, descPeers, descGossip, descAE, descRejected} {
+	for _, d := range []*prometheus.Desc{descRecords, descTombstones, descFeedHead, descPeers, descRefilling, descGossip, descAE, descRejected} {
 		ch <- d
 	}
 }
@@ -52,6 +53,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descTombstones, uint64(st.Tombstones))
 	gauge(descFeedHead, st.FeedHead)
 	gauge(descPeers, uint64(len(c.n.host.Network().Peers())))
+	gauge(descRefilling, uint64(len(c.n.store.Holes())))
 
 	s := c.n.Stats()
 	g := s.Gossip
