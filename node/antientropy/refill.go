@@ -37,7 +37,8 @@ func appendKeys(dst []byte, keys []store.Key) []byte {
 	return dst
 }
 
-// decodeKeys parses a holes payload: at most store.MaxRefill valid keys.
+// decodeKeys parses the key list of a holes or absent frame: at most
+// store.MaxRefill valid keys.
 func decodeKeys(b []byte) ([]store.Key, error) {
 	p := parser{b: b}
 	n := p.uvarint()
