@@ -213,6 +213,7 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 		MDNS:           opts.MDNS,
 		MDNSInterfaces: opts.MDNSInterfaces,
 		Relay:          link,
+		Announce:       &membership.Announcement{Name: deviceName(opts), Relay: opts.Hub},
 		ValueKey:       valueKey,
 		RequireSealed:  true,
 		RequireSigned:  true,
@@ -231,7 +232,6 @@ func start(opts Options, listenFlags, peerFlags []ma.Multiaddr, apiLn net.Listen
 	if err != nil {
 		return nil, created, err
 	}
-	n.announceSoon(deviceName(opts), opts.Hub)
 	if err := dir.WriteAPIAddr(n.APIAddr()); err != nil {
 		n.Close()
 		return nil, created, err

@@ -79,16 +79,23 @@ func (n *Node) dropAfterCut(d membership.Device) {
 	})
 }
 
-// refillRounds bounds the pulls refillHoles makes, one after another: the
-// first may only join a session already under way, which asked for no
-// refill. The timed rounds keep asking while holes remain.
-const refillRounds = 3
+// refillPauses spaces the rounds of pulls refillHoles makes. The first
+// round may only join a session already under way, which asked for no
+// refill, and a peer can answer only once it has seen everything this
+// replica has, its own latest writes included, which it may still be
+// pulling. The timed rounds keep asking after the last.
+var refillPauses = []time.Duration{0, 0, 250 * time.Millisecond, time.Second, 4 * time.Second, 15 * time.Second}
 
 // refillHoles pulls from the peers that differ until the keys a drop left
-// empty are refilled (see store.DropAfter), for a few rounds at most.
+// empty are refilled (see store.DropAfter), for a bounded number of rounds.
 func (n *Node) refillHoles() {
-	for range refillRounds {
-		if len(n.store.Holes()) == 0 || n.ctx.Err() != nil {
+	for _, pause := range refillPauses {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		if len(n.store.Holes()) == 0 {
 			return
 		}
 		n.pullDiffering()
@@ -124,9 +131,23 @@ func (n *Node) Announce(ctx context.Context, name string, relay bool) error {
 // local writes.
 const announceRetry = 5 * time.Second
 
-// announceSoon announces the device in the background: a store restored
-// from a backup takes local writes only after its first sync, and the node
-// must run meanwhile to get that sync.
+// announceFirst announces the device before the node dials anyone, so the
+// pull each peer makes on connecting carries the announcement: one
+// published before the peers' subscriptions are known reaches nobody. A
+// store restored from a backup takes local writes only after its first
+// sync, for which the node must run: it announces in the background then.
+func (n *Node) announceFirst(a membership.Announcement) {
+	err := n.Announce(n.ctx, a.Name, a.Relay)
+	switch {
+	case errors.Is(err, store.ErrRestored):
+		n.announceSoon(a.Name, a.Relay)
+	case err != nil:
+		n.log.Error("could not announce this device to the group", "err", err)
+	}
+}
+
+// announceSoon announces the device in the background, retrying while the
+// store, restored from a backup, takes no local writes.
 func (n *Node) announceSoon(name string, relay bool) {
 	n.bg.Go(func() {
 		for {

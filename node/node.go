@@ -68,6 +68,9 @@ type Config struct {
 	GossipOptions []pubsub.Option
 	// Relay, if set, keeps this device paired and in sync with a relay.
 	Relay *RelayLink
+	// Announce, if set, is how the node announces itself to the group
+	// (see Announce), before it dials anyone.
+	Announce *membership.Announcement
 	// Hub makes the node the group's hub, as a relay is: devices that
 	// reach only the relay would otherwise wait for their next pull to see
 	// each other's writes. A hub gossips what it pulls by anti-entropy, not
@@ -246,6 +249,9 @@ func (n *Node) start(cfg Config) error {
 	n.metrics = newMetrics(n)
 	n.notifee = connNotifee{n}
 	n.host.Network().Notify(n.notifee)
+	if cfg.Announce != nil {
+		n.announceFirst(*cfg.Announce)
+	}
 	if cfg.SyncInterval > 0 {
 		n.bg.Go(func() { n.syncLoop(cfg.SyncInterval) })
 		n.bg.Go(n.settleLoop)

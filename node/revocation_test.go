@@ -48,7 +48,10 @@ func TestRevokedDeviceIsCutOffEverywhere(t *testing.T) {
 	secret, alice, bob, mallory := threeDevices(t)
 
 	must(mallory.Put(ctx, "tasks", "before", []byte(`"written while trusted"`)))
-	eventually(t, "mallory's early write reaches bob", func() bool { return holds(bob, "tasks", "before") })
+	// The revocation's cut is the last of mallory's writes alice has seen.
+	eventually(t, "mallory's early write reaches alice and bob", func() bool {
+		return holds(alice, "tasks", "before") && holds(bob, "tasks", "before")
+	})
 
 	revoked, err := alice.Revoke(ctx, string(nodeID(mallory)))
 	if err != nil || !revoked.Revoked {
