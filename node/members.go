@@ -88,7 +88,12 @@ var refillPauses = []time.Duration{0, 0, 250 * time.Millisecond, time.Second, 4 
 
 // refillHoles pulls from the peers that differ until the keys a drop left
 // empty are refilled (see store.DropAfter), for a bounded number of rounds.
+// A call while it runs returns at once: the loop running sees the new holes.
 func (n *Node) refillHoles() {
+	if !n.refilling.CompareAndSwap(false, true) {
+		return
+	}
+	defer n.refilling.Store(false)
 	for _, pause := range refillPauses {
 		select {
 		case <-n.ctx.Done():

@@ -53,7 +53,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descTombstones, uint64(st.Tombstones))
 	gauge(descFeedHead, st.FeedHead)
 	gauge(descPeers, uint64(len(c.n.host.Network().Peers())))
-	gauge(descRefilling, uint64(len(c.n.store.Holes())))
+	gauge(descRefilling, uint64(c.n.store.HoleCount()))
 
 	s := c.n.Stats()
 	g := s.Gossip

@@ -144,6 +144,8 @@ type Node struct {
 	relay      relayState
 	relayKick  chan struct{}
 	gapPending atomic.Bool
+	// refilling is set while refillHoles runs: one loop serves every drop.
+	refilling atomic.Bool
 
 	afterClose []func() error
 	closeOnce  sync.Once

@@ -39,7 +39,7 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		RejectedTotal: total,
 		Clock:         n.store.Clock().Last().String(),
 		ServerSeq:     st.FeedHead,
-		Refilling:     len(n.store.Holes()),
+		Refilling:     n.store.HoleCount(),
 		Relay:         n.relayStatus(),
 	}, nil
 }

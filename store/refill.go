@@ -69,6 +69,13 @@ func (s *Store) DropAfter(ctx context.Context, origin crdt.NodeID, cut uint64) (
 	}, &Hole{Origin: origin, Cut: cut})
 }
 
+// HoleCount returns how many holes there are, however many.
+func (s *Store) HoleCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.committed.holes)
+}
+
 // Holes returns up to MaxRefill holes, in key order.
 func (s *Store) Holes() []Hole {
 	s.mu.RLock()

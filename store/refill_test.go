@@ -32,8 +32,8 @@ func testDropAfterAndRefill(t *testing.T, b backend) {
 	}
 	want := []Key{{"t", "k"}, {"t", "other"}, {"t", "solo"}}
 	got := s.Holes()
-	if !slices.Equal(holeKeys(got), want) || got[0].Origin != "mallory" || got[0].Cut != 1 {
-		t.Fatalf("holes %+v, want %v left by mallory above 1", got, want)
+	if !slices.Equal(holeKeys(got), want) || got[0].Origin != "mallory" || got[0].Cut != 1 || s.HoleCount() != 3 {
+		t.Fatalf("holes %+v (count %d), want %v left by mallory above 1", got, s.HoleCount(), want)
 	}
 
 	// Alice's record comes back only through Refill: Apply counts it stale.

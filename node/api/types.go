@@ -107,7 +107,7 @@ type Status struct {
 	Clock         string            `json:"clock"`      // HLC high-water, decimal
 	ServerSeq     uint64            `json:"server_seq"` // change feed head; on a relay, its server sequence
 	// Refilling counts keys a revoked device's dropped writes left empty
-	// here, waiting for a peer to say what they hold (at most 1024).
+	// here, waiting for a peer to say what they hold.
 	Refilling int        `json:"refilling,omitempty"`
 	Relay     *RelayLink `json:"relay,omitempty"`
 }
