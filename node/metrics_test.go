@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncnode/syncnode/node"
 	"github.com/syncnode/syncnode/node/datadir"
 	"github.com/syncnode/syncnode/node/group"
 )
@@ -19,19 +18,12 @@ import (
 func TestMetricsReportTheReplica(t *testing.T) {
 	secret, _ := group.NewSecret()
 	dir := filepath.Join(t.TempDir(), "dev")
-	d, err := datadir.Init(dir, &secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _, err := node.Start(node.Options{
-		DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, API: "127.0.0.1:0",
-		SyncInterval: -1, Logger: quiet(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n := deviceAt(t, dir, secret)
 	must(n.Put(context.Background(), "tasks", "t1", []byte(`1`)))
+	d, err := datadir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	token, err := d.Token()
 	if err != nil {
 		t.Fatal(err)

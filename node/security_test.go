@@ -29,7 +29,12 @@ var loopback = []*net.IPNet{{IP: net.IPv4(127, 0, 0, 0), Mask: net.CIDRMask(8, 3
 // device runs a node from a data dir of the group, as `syncnode run` does.
 func device(t *testing.T, secret group.Secret, peers ...string) *node.Node {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "dev")
+	return deviceAt(t, filepath.Join(t.TempDir(), "dev"), secret, peers...)
+}
+
+// deviceAt is device with its data dir at dir, for a test that reads it.
+func deviceAt(t *testing.T, dir string, secret group.Secret, peers ...string) *node.Node {
+	t.Helper()
 	if _, err := datadir.Init(dir, &secret); err != nil {
 		t.Fatal(err)
 	}
