@@ -104,20 +104,7 @@ func (s checkedStore) check(r crdt.Record, publisher crdt.NodeID) error {
 // often resends many writes that gossip delivered meanwhile, and checking
 // their signatures would be most of its cost.
 func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.ApplyResult, error) {
-	kept := make([]crdt.Record, 0, len(recs))
-	var refused []store.Rejection
-	stale := 0
-	for _, r := range recs {
-		if s.Seen(r.Version) {
-			stale++
-			continue
-		}
-		if err := s.check(r, ""); err != nil {
-			refused = append(refused, store.Rejection{Record: r, Err: err})
-			continue
-		}
-		kept = append(kept, r)
-	}
+	kept, refused, stale := s.screen(recs, true)
 	res, err := s.observedStore.Apply(ctx, kept)
 	res.Stale += stale
 	res.Rejected = append(res.Rejected, refused...)
@@ -128,16 +115,26 @@ func (s checkedStore) Apply(ctx context.Context, recs []crdt.Record) (store.Appl
 // bar the stale shortcut: every answer is of a version already seen. A key
 // whose answer is refused stays a hole, to be asked about again.
 func (s checkedStore) Refill(ctx context.Context, asked []store.Hole, recs []crdt.Record, absent []store.Key) (store.ApplyResult, error) {
-	kept := make([]crdt.Record, 0, len(recs))
-	var refused []store.Rejection
+	kept, refused, _ := s.screen(recs, false)
+	res, err := s.observedStore.Refill(ctx, asked, kept, absent)
+	res.Rejected = append(res.Rejected, refused...)
+	return res, err
+}
+
+// screen splits recs into those check passes and those it refuses. With
+// skipSeen, records of versions already merged are only counted.
+func (s checkedStore) screen(recs []crdt.Record, skipSeen bool) (kept []crdt.Record, refused []store.Rejection, seen int) {
+	kept = make([]crdt.Record, 0, len(recs))
 	for _, r := range recs {
+		if skipSeen && s.Seen(r.Version) {
+			seen++
+			continue
+		}
 		if err := s.check(r, ""); err != nil {
 			refused = append(refused, store.Rejection{Record: r, Err: err})
 			continue
 		}
 		kept = append(kept, r)
 	}
-	res, err := s.observedStore.Refill(ctx, asked, kept, absent)
-	res.Rejected = append(res.Rejected, refused...)
-	return res, err
+	return kept, refused, seen
 }
