@@ -100,7 +100,7 @@ func (n *Node) refillHoles() {
 			return
 		case <-time.After(pause):
 		}
-		if len(n.store.Holes()) == 0 {
+		if n.store.HoleCount() == 0 {
 			return
 		}
 		n.pullDiffering()

@@ -37,9 +37,10 @@ type inFrame struct {
 
 // readAheadFrames reads and decodes frames from c on its own goroutine
 // until a frame other than a batch, a refill or an absent frame, an error,
-// or ctx's end. The channel is closed when it stops. Each batch holds its size against the budget until
-// release is called with it, once applied. wait blocks until the reader
-// has stopped, after which c may be used again.
+// or ctx's end. The channel is closed when it stops. Each of those three
+// frames holds its size against the budget until release is called with
+// it, once consumed. wait blocks until the reader has stopped, after which
+// c may be used again.
 func readAheadFrames(ctx context.Context, c *conn) (frames <-chan inFrame, release func(int64), wait func()) {
 	ch := make(chan inFrame, readAhead)
 	budget := semaphore.NewWeighted(maxAheadBytes)
