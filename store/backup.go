@@ -214,9 +214,9 @@ func knownTag(t byte) bool {
 }
 
 // verifyStore checks that db is a consistent syncnode store: it names its
-// format, its metadata loads, every record decodes under its own key, every record has exactly
-// one index and one feed entry, and the digest and counters match the
-// records.
+// format, its metadata loads, every record decodes under its own key, the
+// index and feed entries and the records name each other one to one, and
+// the digest and counters match the records.
 func verifyStore(db *badger.DB) error {
 	err := db.View(func(txn *badger.Txn) error {
 		format, err := readFormat(txn)
@@ -253,6 +253,9 @@ func verifyStore(db *badger.DB) error {
 				}
 				if !bytes.Equal(k, recordKey(sr.rec.NS, sr.rec.Key)) {
 					return fmt.Errorf("record %s/%s stored under another key", sr.rec.NS, sr.rec.Key)
+				}
+				if err := checkRecordLinks(txn, k[1:], sr, st.feedHead); err != nil {
+					return fmt.Errorf("record %s/%s: %w", sr.rec.NS, sr.rec.Key, err)
 				}
 				digest.Add(sr.rec)
 				if sr.rec.Deleted {
@@ -301,6 +304,37 @@ func verifyStore(db *badger.DB) error {
 			ErrBadBackup, live, dead, st.live, st.dead)
 	case index != live+dead || feedLen != live+dead:
 		return fmt.Errorf("%w: %d records with %d index and %d feed entries", ErrBadBackup, live+dead, index, feedLen)
+	}
+	return nil
+}
+
+// checkRecordLinks checks that the index entry of sr's version and the feed
+// entry at sr's position both name the record at ref, and that the position
+// is one the feed has handed out. With the entries counted equal to the
+// records, this makes index, feed and records correspond one to one.
+func checkRecordLinks(txn *badger.Txn, ref []byte, sr storedRecord, feedHead uint64) error {
+	if sr.feedPos == 0 || sr.feedPos > feedHead {
+		return fmt.Errorf("feed position %d outside the feed (head %d)", sr.feedPos, feedHead)
+	}
+	for _, link := range []struct {
+		name string
+		key  []byte
+	}{
+		{"index", originKey(sr.rec.Version.Origin, sr.rec.Version.Seq)},
+		{"feed", feedKey(sr.feedPos)},
+	} {
+		item, err := txn.Get(link.key)
+		if err != nil {
+			return fmt.Errorf("%s entry: %w", link.name, err)
+		}
+		if err := item.Value(func(b []byte) error {
+			if !bytes.Equal(b, ref) {
+				return fmt.Errorf("%s entry names another key", link.name)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
