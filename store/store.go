@@ -63,7 +63,8 @@ type Options struct {
 }
 
 // Store is a node's durable replica. All methods are safe for concurrent
-// use. Writes return only after their data is fsynced.
+// use. Local writes return only after their data is fsynced; records merged
+// from peers reach disk shortly after (see Durability).
 type Store struct {
 	db     *badger.DB
 	origin crdt.NodeID
@@ -84,6 +85,8 @@ type Store struct {
 	// frontier is owned by the commit loop. Unlike the published vector it
 	// remembers writes held beyond a gap, across commits.
 	frontier *crdt.Frontier
+	// syncer is owned by the commit loop.
+	syncer syncer
 
 	mu        sync.RWMutex // guards committed and notify
 	committed state
@@ -121,6 +124,14 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store open: %w", err)
 	}
+	var sy syncer
+	if !opts.InMemory {
+		if err := markOpen(db, &st); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store open: %w", err)
+		}
+		sy = syncer{db: db, synced: st.feedHead}
+	}
 	s := &Store{
 		db:        db,
 		origin:    opts.Origin,
@@ -135,6 +146,7 @@ func Open(opts Options) (*Store, error) {
 		done:      make(chan struct{}),
 		gcDone:    make(chan struct{}),
 		frontier:  crdt.NewFrontier(st.vector),
+		syncer:    sy,
 		committed: st,
 		notify:    make(chan struct{}),
 	}
@@ -174,7 +186,8 @@ func badgerOptions(opts Options, log *slog.Logger) badger.Options {
 		bo = bo.WithValueThreshold(valueLogThreshold).WithValueLogFileSize(valueLogFileSize)
 	}
 	return bo.
-		WithSyncWrites(!opts.InMemory).
+		// The commit loop syncs what it acknowledges (see Durability).
+		WithSyncWrites(false).
 		// One goroutine commits; conflict tracking would only cost time.
 		WithDetectConflicts(false).
 		WithNumVersionsToKeep(1).
@@ -204,8 +217,13 @@ func (s *Store) Close() error {
 		<-s.done
 		<-s.gcDone
 		s.reads.close()
-		if err := s.db.Close(); err != nil {
-			s.closeErr = fmt.Errorf("store close: %w", err)
+		var err error
+		if !s.db.Opts().InMemory {
+			err = markClosed(s.db)
+		}
+		s.closeErr = errors.Join(err, s.db.Close())
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("store close: %w", s.closeErr)
 		}
 	})
 	return s.closeErr
