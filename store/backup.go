@@ -123,11 +123,6 @@ func restoreInto(db *badger.DB, r io.Reader, standalone bool) error {
 		return err
 	}
 	return db.Update(func(txn *badger.Txn) error {
-		// A backup of a running store holds its open mark; the restored
-		// store has lost nothing it handed out.
-		if err := txn.Delete(metaOpen); err != nil {
-			return err
-		}
 		if standalone {
 			return txn.Delete(metaRestored)
 		}

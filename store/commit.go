@@ -43,8 +43,6 @@ type op struct {
 	clearRestored bool
 	// refill: holes to fill (see Refill); the result goes in result
 	refill *refillOp
-	// flush: sync every earlier commit to disk (see DurableVector)
-	flush bool
 
 	// results, valid once done is closed
 	stored crdt.Record // a local write as installed
@@ -82,12 +80,6 @@ func (o *op) cost(self crdt.NodeID) cost {
 		}
 	}
 	return c
-}
-
-// acknowledged reports whether o's caller is told its change is on disk
-// when it returns, so that its commit must be synced (see Durability).
-func (o *op) acknowledged() bool {
-	return o.local || o.writes != nil || o.drop != nil || o.clearRestored || o.flush
 }
 
 // Rejection is a remote record the store refused, and why.
@@ -159,8 +151,8 @@ func (s *Store) write(ctx context.Context, o *op) (crdt.Record, error) {
 	return o.stored, nil
 }
 
-// Apply merges records received from peers and returns once they are
-// committed; they reach disk shortly after (see Durability). Each record is validated and its stamp checked against the clock;
+// Apply merges records received from peers and returns once the changes are
+// durable. Each record is validated and its stamp checked against the clock;
 // a bad record is rejected on its own without failing the others.
 func (s *Store) Apply(ctx context.Context, recs []crdt.Record) (ApplyResult, error) {
 	var total ApplyResult
@@ -256,30 +248,17 @@ func (s *Store) commitLoop() {
 		carry  *op // taken from the queue but left out of a full batch
 		linger lingerer
 		timer  = time.NewTimer(time.Hour)
-		idle   = time.NewTimer(time.Hour)
 	)
 	timer.Stop()
-	idle.Stop()
 	for {
 		first := carry
 		if first == nil {
-			var overdue <-chan time.Time
-			if d, ok := s.syncer.wait(time.Now()); ok {
-				idle.Reset(d)
-				overdue = idle.C
-			}
 			select {
 			case first = <-s.ops:
-			case <-overdue:
-				if err := s.syncer.sync(s.feedHead()); err != nil {
-					s.log.Error("sync of records from peers failed", "err", err)
-				}
-				continue
 			case <-s.closing:
 				s.failQueued()
 				return
 			}
-			idle.Stop()
 		}
 		batch, carry = s.gather(append(batch[:0], first), &linger, timer)
 		start := time.Now()
@@ -339,21 +318,9 @@ func (s *Store) failQueued() {
 }
 
 // commitBatch commits batch in one transaction, splitting it when Badger
-// finds the transaction too big, syncs when the syncer says so, and then
-// wakes every waiter.
+// finds the transaction too big, and then wakes every waiter.
 func (s *Store) commitBatch(batch []*op) {
-	wrote, err := s.tryCommit(batch)
-	var syncErr error
-	if err == nil {
-		// The commit is in Badger whatever the sync does.
-		now := time.Now()
-		if wrote {
-			s.syncer.committed(now)
-		}
-		if head := s.feedHead(); s.syncer.due(slices.ContainsFunc(batch, (*op).acknowledged), head, now) {
-			syncErr = s.syncer.sync(head)
-		}
-	}
+	err := s.tryCommit(batch)
 	if err != nil {
 		// The frontier may count writes that did not reach disk. Restart it
 		// from the committed vector; what it forgets about writes held
@@ -367,27 +334,17 @@ func (s *Store) commitBatch(batch []*op) {
 		return
 	}
 	for _, o := range batch {
-		switch {
-		case err != nil:
+		if err != nil {
 			o.err = fmt.Errorf("store commit: %w", err)
-		case syncErr != nil && o.acknowledged():
-			o.err = syncErr
 		}
 		close(o.done)
 	}
 }
 
-// feedHead returns the committed feed head.
-func (s *Store) feedHead() uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.committed.feedHead
-}
-
 // tryCommit runs batch against a working copy of the committed state and
 // publishes that copy only if Badger commits, so memory never runs ahead of
-// Badger. It reports whether it wrote anything.
-func (s *Store) tryCommit(batch []*op) (wrote bool, err error) {
+// disk.
+func (s *Store) tryCommit(batch []*op) error {
 	s.mu.RLock()
 	w := s.committed
 	s.mu.RUnlock()
@@ -410,14 +367,13 @@ func (s *Store) tryCommit(batch []*op) (wrote bool, err error) {
 		o.err, o.stored, o.result, o.dropped = nil, crdt.Record{}, ApplyResult{}, 0
 		clear(o.wres)
 		switch {
-		case o.flush:
 		case o.join != nil:
 			m.join(o.join)
 		case o.clearRestored:
 			if w.restored {
 				w.restored = false
 				if err := txn.Delete(metaRestored); err != nil {
-					return false, err
+					return err
 				}
 				cleared = true
 			}
@@ -426,21 +382,21 @@ func (s *Store) tryCommit(batch []*op) (wrote bool, err error) {
 		case o.drop != nil:
 			n, err := m.drop(o.drop)
 			if err != nil {
-				return false, err
+				return err
 			}
 			o.dropped = n
 			changed = changed || n > 0
 		case o.refill != nil:
 			res, err := m.refill(o.refill)
 			if err != nil {
-				return false, err
+				return err
 			}
 			o.result = res
 			changed = changed || len(res.Applied) > 0
 		case o.writes != nil:
 			n, err := m.writeAll(o.writes, o.wres)
 			if err != nil {
-				return false, err
+				return err
 			}
 			changed = changed || n > 0
 		case o.local:
@@ -454,14 +410,14 @@ func (s *Store) tryCommit(batch []*op) (wrote bool, err error) {
 				continue
 			}
 			if err != nil {
-				return false, err
+				return err
 			}
 			o.stored = rec
 			changed = true
 		default:
 			res, err := m.remote(o.recs)
 			if err != nil {
-				return false, err
+				return err
 			}
 			o.result = res
 			changed = changed || len(res.Applied) > 0
@@ -470,15 +426,15 @@ func (s *Store) tryCommit(batch []*op) (wrote bool, err error) {
 	if len(m.touched) == 0 && !changed && !cleared && !m.holesOwned {
 		// Only stale or rejected records: nothing to write. The frontier
 		// keeps what it learned about writes beyond a gap.
-		return false, nil
+		return nil
 	}
 	w.vector = s.frontier.Vector()
 	w.held = s.frontier.Held(MaxHeldRuns)
 	if err := writeMeta(txn, w, m.touched, s.clock.Last()); err != nil {
-		return false, err
+		return err
 	}
 	if err := txn.Commit(); err != nil {
-		return false, err
+		return err
 	}
 	s.mu.Lock()
 	s.committed = w
@@ -487,5 +443,5 @@ func (s *Store) tryCommit(batch []*op) (wrote bool, err error) {
 		s.notify = make(chan struct{})
 	}
 	s.mu.Unlock()
-	return true, nil
+	return nil
 }

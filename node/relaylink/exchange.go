@@ -15,10 +15,8 @@ import (
 // Store is the device's replica as the exchange uses it; *store.Store
 // satisfies it.
 type Store interface {
-	// DurableVector returns the replica's contiguous vector once every
-	// write it counts is on disk: the relay collects tombstones on the
-	// strength of it, so it must not count a write a crash can take back.
-	DurableVector(ctx context.Context) (crdt.Vector, error)
+	// Vector returns the replica's contiguous vector.
+	Vector() crdt.Vector
 	// Collect removes tombstones whose version q covers.
 	Collect(ctx context.Context, q crdt.Vector) (int, error)
 	// Drop removes every current record match selects.
@@ -61,12 +59,8 @@ func Exchange(ctx context.Context, h host.Host, relay peer.ID, token string, st 
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
 
-	ack, err := st.DurableVector(ctx)
-	if err != nil {
-		return Result{}, fmt.Errorf("relaylink: %w", err)
-	}
 	c := newCodec(s)
-	if err := c.send(Request{Token: token, Ack: ack}); err != nil {
+	if err := c.send(Request{Token: token, Ack: st.Vector()}); err != nil {
 		return Result{}, err
 	}
 	var resp Response
