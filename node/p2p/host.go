@@ -138,7 +138,7 @@ func (cfg Config) options(cm connmgr.ConnManager, rm network.ResourceManager) []
 		libp2p.ListenAddrs(cfg.listenAddrs()...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Security(noise.ID, noise.New),
-		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.Muxer(yamux.ID, muxer()),
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 		libp2p.DisableRelay(),
