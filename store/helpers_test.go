@@ -203,10 +203,11 @@ func checkConsistent(tb testing.TB, s *Store) {
 	checkSummaries(tb, s, true)
 }
 
-// checkConsistentAfterDrop is checkConsistent for a store that may have
-// dropped its newest feed entries: the feed head never moves back, so that
-// no position is reused, and may lie beyond the newest entry.
-func checkConsistentAfterDrop(tb testing.TB, s *Store) {
+// checkConsistentHeadAhead is checkConsistent for a store whose feed head
+// may lie beyond its newest entry: one that dropped its newest entries, or
+// was restored from a backup. The head never moves back, so that no
+// position is reused.
+func checkConsistentHeadAhead(tb testing.TB, s *Store) {
 	tb.Helper()
 	checkSummaries(tb, s, false)
 }

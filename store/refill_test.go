@@ -59,7 +59,7 @@ func testDropAfterAndRefill(t *testing.T, b backend) {
 	if res, err := s.Refill(ctx, got, []crdt.Record{old}, nil); err != nil || len(res.Applied) != 0 {
 		t.Fatalf("Refill of a filled key = %+v, %v; want nothing applied", res, err)
 	}
-	checkConsistentAfterDrop(t, s.Store)
+	checkConsistentHeadAhead(t, s.Store)
 
 	// A write fills a hole; a plain Drop, such as tombstone collection,
 	// leaves none.
@@ -71,7 +71,7 @@ func testDropAfterAndRefill(t *testing.T, b backend) {
 	if got := s.Holes(); len(got) != 0 {
 		t.Fatalf("holes %v, want none: the write filled one, and Collect makes none", got)
 	}
-	checkConsistentAfterDrop(t, s.Store)
+	checkConsistentHeadAhead(t, s.Store)
 }
 
 // testRefillLarge: an answer too big for one Badger transaction (300
