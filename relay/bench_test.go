@@ -77,10 +77,11 @@ const mib = 1 << 20
 // timer, the check with the relay after each burst, pulls on gaps, and the
 // relay exchange every node.DefaultRelayInterval.
 //
-// Memory figures are the whole process's, all 51 nodes together: Go heap
-// cannot be split by node in one process. relay-heap-MiB is the one figure
-// of the relay alone: what starting it added to the live heap, before any
-// device existed. The local run is the reference for the rest.
+// The relay runs in a child process, as on a VPS, so that its memory is
+// its own: relay-rss-* are its resident set before the timed writes (after
+// pairing and warm-up), after every device converged, and at its peak.
+// The other memory figures are the devices' process, all 50 together; the
+// local run is their reference.
 func BenchmarkRelayFanIn50(b *testing.B) {
 	b.Run("hub=relay", benchFanIn)
 	b.Run("local", benchLocalWrites)
@@ -89,12 +90,14 @@ func BenchmarkRelayFanIn50(b *testing.B) {
 // fanInFigures is what one fan-in round measured.
 type fanInFigures struct {
 	mem                        memFigures
-	relayHeap                  uint64
 	warmUp, write, total       time.Duration
 	p50, max                   time.Duration
 	unconverged                int
 	messages, bytes, aeRecords uint64
 	devicePeers                float64
+	// the relay process's resident set: before and after the timed
+	// writes, and its peak
+	relayBefore, relayAfter, relayPeak uint64
 }
 
 func benchFanIn(b *testing.B) {
@@ -104,7 +107,9 @@ func benchFanIn(b *testing.B) {
 		f := fanInRound(b)
 		b.StartTimer()
 		sum.mem = sum.mem.plus(f.mem)
-		sum.relayHeap += f.relayHeap
+		sum.relayBefore += f.relayBefore
+		sum.relayAfter += f.relayAfter
+		sum.relayPeak += f.relayPeak
 		sum.warmUp += f.warmUp
 		sum.write += f.write
 		sum.total += f.total
@@ -124,7 +129,9 @@ func benchFanIn(b *testing.B) {
 	b.ReportMetric(msPer(sum.warmUp, b.N), "warmup-ms")
 	b.ReportMetric(float64(sum.unconverged)/n, "unconverged")
 	sum.mem.report(b)
-	b.ReportMetric(float64(sum.relayHeap)/mib/n, "relay-heap-MiB")
+	b.ReportMetric(float64(sum.relayBefore)/mib/n, "relay-rss-before-MiB")
+	b.ReportMetric(float64(sum.relayAfter)/mib/n, "relay-rss-after-MiB")
+	b.ReportMetric(float64(sum.relayPeak)/mib/n, "relay-rss-peak-MiB")
 	b.ReportMetric(float64(sum.messages)/n, "gossip-msgs")
 	b.ReportMetric(float64(sum.bytes)/mib/n, "gossip-MiB")
 	b.ReportMetric(float64(sum.aeRecords)/n, "ae-records")
@@ -146,20 +153,13 @@ func fanInRound(b *testing.B) fanInFigures {
 		b.Fatal(err)
 	}
 	var f fanInFigures
-	heap0 := liveHeap()
-	r := startRelay(b, secret, relay.Options{})
-	heap1 := liveHeap()
-	f.relayHeap = heap1 - min(heap0, heap1)
+	r := startRelayProc(b, secret, fanInDevices)
+	defer r.stop()
 	devices := make([]*node.Node, fanInDevices)
 	for i := range devices {
-		tok, err := r.Registry().Create(fmt.Sprintf("device-%02d", i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		devices[i] = startNode(b, secret, node.Options{Relay: r.Addrs()[0].String(), RelayToken: tok, SyncInterval: node.DefaultSyncInterval})
+		devices[i] = startNode(b, secret, node.Options{Relay: r.addr, RelayToken: r.tokens[i], SyncInterval: node.DefaultSyncInterval})
 	}
-	all := append(slices.Clip(devices), r.Node())
-	defer closeAll(b, all)
+	defer closeAll(b, devices)
 
 	// Warm up: one write per device, which every node must hold before the
 	// timed writes, so that pairing, connections and gossip meshes are in
@@ -169,14 +169,15 @@ func fanInRound(b *testing.B) fanInFigures {
 	if err != nil {
 		b.Fatal(err)
 	}
-	at, err := holdAll(all, fanInDevices, benchTimeout)
+	at, err := holdAll(devices, fanInDevices, benchTimeout)
 	if err != nil {
 		b.Fatalf("warm-up: %v", err)
 	}
 	f.warmUp = slices.MaxFunc(at, time.Time.Compare).Sub(warm)
 
-	before := sumStats(all)
+	before := sumStats(devices)
 	f.mem.before(b)
+	f.relayBefore, _ = r.memory(b)
 	b.StartTimer()
 	start := time.Now()
 	last, err := writeEach(devices, "tasks", fanInWrites)
@@ -189,6 +190,7 @@ func fanInRound(b *testing.B) fanInFigures {
 		b.Logf("convergence: %v", err)
 	}
 	f.mem.after(b)
+	f.relayAfter, f.relayPeak = r.memory(b)
 
 	f.write = last.Sub(start)
 	lags := make([]time.Duration, 0, len(at))
@@ -202,7 +204,7 @@ func fanInRound(b *testing.B) fanInFigures {
 	slices.Sort(lags)
 	f.p50, f.max = lags[len(lags)/2], lags[len(lags)-1]
 	f.total = last.Add(f.max).Sub(start)
-	after := sumStats(all)
+	after := sumStats(devices)
 	f.messages = after.Gossip.PublishedMessages - before.Gossip.PublishedMessages
 	f.bytes = after.Gossip.PublishedBytes - before.Gossip.PublishedBytes
 	f.aeRecords = after.AntiEntropy.RecordsReceived - before.AntiEntropy.RecordsReceived
@@ -425,26 +427,38 @@ func liveHeap() uint64 {
 	return m.HeapInuse
 }
 
-// rss reads the process's resident set size from /proc/self/status.
+// rss reads the process's resident set size.
 func rss(tb testing.TB) uint64 {
 	tb.Helper()
-	f, err := os.Open("/proc/self/status")
+	return procStatus(tb, "/proc/self/status")["VmRSS"]
+}
+
+// procStatus reads the sizes, in bytes, a /proc status file gives in kB.
+func procStatus(tb testing.TB, path string) map[string]uint64 {
+	tb.Helper()
+	f, err := os.Open(path)
 	if err != nil {
-		tb.Fatalf("rss: %v", err)
+		tb.Fatalf("memory: %v", err)
 	}
 	defer f.Close()
+	sizes := map[string]uint64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kib, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				tb.Fatalf("rss: %q: %v", v, err)
-			}
-			return kib << 10
+		name, v, ok := strings.Cut(sc.Text(), ":")
+		v, kb := strings.CutSuffix(strings.TrimSpace(v), " kB")
+		if !ok || !kb {
+			continue
 		}
+		kib, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			tb.Fatalf("memory: %s %q: %v", name, v, err)
+		}
+		sizes[name] = kib << 10
 	}
-	tb.Fatalf("rss: no VmRSS in /proc/self/status: %v", sc.Err())
-	return 0
+	if err := sc.Err(); err != nil || sizes["VmRSS"] == 0 {
+		tb.Fatalf("memory: no VmRSS in %s: %v", path, err)
+	}
+	return sizes
 }
 
 // BenchmarkRelayHTTPSync measures records/s pushed through a running
