@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syncnode/syncnode/node/group"
 	"github.com/syncnode/syncnode/node/invite"
@@ -100,21 +101,31 @@ func startRelayProc(tb testing.TB, secret group.Secret, devices int) *relayProc 
 	}
 	p := &relayProc{cmd: cmd, stdin: stdin}
 	tb.Cleanup(p.stop)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "ADDR "); ok {
-			p.addr = v
-		} else if v, ok := strings.CutPrefix(line, "TOKEN "); ok {
-			p.tokens = append(p.tokens, v)
-		} else if line == "READY" {
-			break
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "ADDR "); ok {
+				p.addr = v
+			} else if v, ok := strings.CutPrefix(line, "TOKEN "); ok {
+				p.tokens = append(p.tokens, v)
+			} else if line == "READY" {
+				ready <- nil
+				io.Copy(io.Discard, stdout)
+				return
+			}
 		}
+		ready <- fmt.Errorf("exited before it was ready: %v", sc.Err())
+	}()
+	select {
+	case err := <-ready:
+		if err != nil || p.addr == "" || len(p.tokens) != devices {
+			tb.Fatalf("relay child: %v; address %q and %d tokens, want %d", err, p.addr, len(p.tokens), devices)
+		}
+	case <-time.After(benchTimeout):
+		tb.Fatalf("relay child not ready after %v", benchTimeout)
 	}
-	if p.addr == "" || len(p.tokens) != devices {
-		tb.Fatalf("relay child: address %q and %d tokens, want %d (%v)", p.addr, len(p.tokens), devices, sc.Err())
-	}
-	go io.Copy(io.Discard, stdout)
 	return p
 }
 
@@ -125,9 +136,24 @@ func (p *relayProc) memory(tb testing.TB) (rss, peak uint64) {
 	return st["VmRSS"], st["VmHWM"]
 }
 
-// stop closes the child's standard input and waits for it to exit.
+// stop closes the child's standard input and waits for it to exit, killing
+// it if it has not after relayStopTimeout.
 func (p *relayProc) stop() {
-	if p.stdin.Close() == nil {
+	if p.stdin.Close() != nil {
+		return // stopped already
+	}
+	exited := make(chan struct{})
+	go func() {
 		p.cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-time.After(relayStopTimeout):
+		p.cmd.Process.Kill()
+		<-exited
 	}
 }
+
+// relayStopTimeout bounds a relay child's clean exit.
+const relayStopTimeout = 30 * time.Second

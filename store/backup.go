@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
@@ -124,7 +124,7 @@ func restoreInto(db *badger.DB, r io.Reader, standalone bool) error {
 		return err
 	}
 	return db.Update(func(txn *badger.Txn) error {
-		if err := advanceFeed(txn); err != nil {
+		if err := resumeFeed(txn, time.Now()); err != nil {
 			return err
 		}
 		if standalone {
@@ -132,26 +132,6 @@ func restoreInto(db *badger.DB, r io.Reader, standalone bool) error {
 		}
 		return txn.Set(metaRestored, nil)
 	})
-}
-
-// restoreFeedJump is how far a restored store's change feed moves on. The
-// store the backup came from may have handed out positions beyond the
-// backup's feed head before it was lost; a reader holding one as its
-// cursor (an app on /v1/changes, a thin client's since) would skip every
-// change the restored store later made at or below it. No store hands out
-// 2^40 positions, and cursors stay below 2^53, exact in any JSON reader.
-const restoreFeedJump = 1 << 40
-
-// advanceFeed moves a restored store's feed head by restoreFeedJump.
-func advanceFeed(txn *badger.Txn) error {
-	var head uint64
-	if err := getU64(txn, metaFeedHead, &head); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadBackup, err)
-	}
-	if head > math.MaxUint64-restoreFeedJump {
-		return fmt.Errorf("%w: feed head %d leaves no room to move on", ErrBadBackup, head)
-	}
-	return txn.Set(metaFeedHead, u64(head+restoreFeedJump))
 }
 
 // loadBackup writes the newest live version of every key in the backup

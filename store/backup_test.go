@@ -86,9 +86,13 @@ func TestBackupRestore(t *testing.T) {
 				t.Fatalf("vector %v, restored %v", src.Vector(), dst.Vector())
 			}
 			moved := src.Stats()
-			moved.FeedHead += restoreFeedJump
+			moved.FeedHead = dst.Stats().FeedHead
 			if !statsEqual(moved, dst.Stats()) {
-				t.Fatalf("stats %+v, restored %+v (feed head moved on by %d)", src.Stats(), dst.Stats(), uint64(restoreFeedJump))
+				t.Fatalf("stats %+v, restored %+v", src.Stats(), dst.Stats())
+			}
+			lo, hi, ok := dst.FeedGap()
+			if head := src.Stats().FeedHead; !ok || lo != head || hi != moved.FeedHead || hi < head+restoreFeedMargin {
+				t.Fatalf("feed gap %d..%d (%v) after restoring a backup with head %d to head %d", lo, hi, ok, head, moved.FeedHead)
 			}
 			if a, b := feed(t, src.Store), feed(t, dst.Store); len(a) != len(b) || a[len(a)-1].Pos != b[len(b)-1].Pos {
 				t.Fatalf("feed of %d entries up to %d, restored %d", len(a), a[len(a)-1].Pos, len(b))
@@ -103,7 +107,8 @@ func TestBackupRestore(t *testing.T) {
 
 // TestRestoreKeepsCursorsValid: a reader that followed the store past its
 // last backup, and holds a cursor beyond the backup's feed, still sees
-// every change the restored store makes.
+// every change the restored store makes; so does one that followed a store
+// restored from the same backup before.
 func TestRestoreKeepsCursorsValid(t *testing.T) {
 	ctx := context.Background()
 	src := backends[1].fixture(t, "self")
@@ -114,17 +119,25 @@ func TestRestoreKeepsCursorsValid(t *testing.T) {
 	}
 	cursor := src.Stats().FeedHead // the reader has seen all of it
 
-	dst := openDir(t, restoreDir(t, backup, true), "self")
-	v, err := dst.Put(ctx, "tasks", "after-restore", []byte(`2`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	changes, _, err := dst.Changes(cursor, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(changes) != 1 || changes[0].Record.Key != "after-restore" || changes[0].Record.Version != v {
-		t.Fatalf("changes after the reader's cursor %d: %+v, want the write made after the restore", cursor, changes)
+	for round := range 2 {
+		dst := openDir(t, restoreDir(t, backup, true), "self")
+		if lo, hi, _ := dst.FeedGap(); cursor <= lo || cursor >= hi {
+			t.Fatalf("round %d: the reader's cursor %d is outside the gap %d..%d the restore skipped", round, cursor, lo, hi)
+		}
+		key := fmt.Sprintf("after-restore-%d", round)
+		v, err := dst.Put(ctx, "tasks", key, []byte(`2`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes, _, err := dst.Changes(cursor, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != 1 || changes[0].Record.Key != key || changes[0].Record.Version != v {
+			t.Fatalf("round %d: changes after the reader's cursor %d: %+v, want the write made after the restore", round, cursor, changes)
+		}
+		cursor = changes[0].Pos // it follows this store now, until it is lost too
+		dst.Close()
 	}
 }
 
@@ -267,6 +280,8 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 		"foreign key":             frame(t, "\x00foreign", "v"),
 		"no format":               frame(t, string(metaHLC), string(u64(1))),
 		"corrupt metadata":        append(slicesClone(good), frame(t, string(metaLive), "x")...),
+		"feed head past cursors":  append(slicesClone(good), frame(t, string(metaFeedHead), string(u64(maxFeedHead)))...),
+		"corrupt feed gap":        append(slicesClone(good), frame(t, string(metaFeedGap), "short")...),
 	}
 	for name, input := range cases {
 		t.Run(name, func(t *testing.T) {

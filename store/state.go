@@ -35,6 +35,9 @@ type state struct {
 	// nil if none; persisted under tagHole. The map is
 	// never changed in place: a commit that changes it makes a new one.
 	holes map[string]Hole
+	// gapLo and gapHi are the feed positions the last restore skipped
+	// (see FeedGap); both zero if none. Persisted under metaFeedGap.
+	gapLo, gapHi uint64
 }
 
 var (
@@ -100,6 +103,11 @@ func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
 			return err
 		}
 		st.live, st.dead = int64(live), int64(dead)
+		lo, hi, err := loadFeedGap(txn)
+		if err != nil {
+			return err
+		}
+		st.gapLo, st.gapHi = lo, hi
 		if _, err := txn.Get(metaRestored); err == nil {
 			st.restored = true
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -118,7 +126,6 @@ func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
-		var err error
 		if vec, err = readVector(txn); err != nil {
 			return err
 		}

@@ -56,3 +56,31 @@ func TestCursorBelowCollectedTombstones(t *testing.T) {
 		r.sync(t, tokenB, httpsync.SyncRequest{Since: since})
 	}
 }
+
+// gappedStore is a relay's store restored from a backup that ended at
+// feed position 2: the store it replaced may have handed out positions
+// from 3 up to its restore, and its own feed resumed at 1<<40.
+type gappedStore struct{ httpsync.Store }
+
+func (gappedStore) FeedGap() (lo, hi uint64, ok bool) { return 2, 1 << 40, true }
+
+func TestCursorFromBeforeARestore(t *testing.T) {
+	r := newRelay(t, func(c *httpsync.Config) { c.Store = gappedStore{c.Store} })
+	for _, k := range []string{"a", "b", "c", "d"} {
+		r.sync(t, tokenA, httpsync.SyncRequest{Changes: []httpsync.Push{put("tasks", k, `1`)}})
+	}
+	// A cursor the lost relay handed out after the backup: the changes
+	// behind it may be gone, and a push with it is refused.
+	head := r.head()
+	res := r.post(t, tokenB, `{"since": 3, "changes": [`+validChange+`]}`)
+	if res.code != http.StatusGone || !strings.Contains(res.errorText(t), "restored from a backup") {
+		t.Fatalf("since inside the restore's gap: status %d: %s", res.code, res.body)
+	}
+	if r.head() != head {
+		t.Fatal("a refused request applied its push")
+	}
+	// Cursors the backup holds are good, and so is a pull from 0.
+	for _, since := range []uint64{0, 2} {
+		r.sync(t, tokenB, httpsync.SyncRequest{Since: since})
+	}
+}
