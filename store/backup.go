@@ -235,7 +235,7 @@ func verifyStore(db *badger.DB) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadBackup, err)
 	}
-	st, _, err := loadState(db)
+	st, hlc, err := loadState(db)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadBackup, err)
 	}
@@ -260,6 +260,11 @@ func verifyStore(db *badger.DB) error {
 				}
 				if err := checkRecordLinks(txn, k[1:], sr, st.feedHead); err != nil {
 					return fmt.Errorf("record %s/%s: %w", sr.rec.NS, sr.rec.Key, err)
+				}
+				if sr.rec.Version.HLC > hlc {
+					// The clock absorbs every stamp it stores; one behind
+					// would stamp new writes older than existing ones.
+					return fmt.Errorf("record %s/%s stamped after the clock's high-water mark", sr.rec.NS, sr.rec.Key)
 				}
 				digest.Add(sr.rec)
 				if sr.rec.Deleted {

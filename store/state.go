@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -192,4 +193,27 @@ func writeMeta(txn *badger.Txn, st state, touched map[crdt.NodeID]struct{}, hlc 
 		}
 	}
 	return nil
+}
+
+// raiseSelfSeq makes sure the next local write gets a fresh seq: one above
+// every write of origin the store has counted in its vector or holds in
+// its index, whatever the stored counter says. A version is merged only
+// once anywhere, so a reused seq would be a write every peer ignores; a
+// backup's counter is checked no other way.
+func raiseSelfSeq(db *badger.DB, st *state, origin crdt.NodeID) error {
+	st.selfSeq = max(st.selfSeq, st.vector.Get(origin))
+	return db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: originPrefix(origin), Reverse: true})
+		defer it.Close()
+		it.Seek(originKey(origin, math.MaxUint64))
+		if !it.Valid() {
+			return nil
+		}
+		_, seq, err := parseOriginKey(it.Item().Key())
+		if err != nil {
+			return err
+		}
+		st.selfSeq = max(st.selfSeq, seq)
+		return nil
+	})
 }

@@ -117,6 +117,9 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store open: %w", err)
 	}
 	st, hlc, err := loadState(db)
+	if err == nil {
+		err = raiseSelfSeq(db, &st, opts.Origin)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store open: %w", err)
