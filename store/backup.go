@@ -43,7 +43,7 @@ const (
 // Badger's backup stream format, and returns the bytes written. Writes may
 // continue meanwhile; the backup holds the state as of its start.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	if !s.reads.enter() {
+	if !s.enterRead() {
 		return 0, fmt.Errorf("store backup: %w", ErrClosed)
 	}
 	defer s.reads.leave()

@@ -116,6 +116,7 @@ func testCloseWaitsForSnapshot(t *testing.T, b backend) {
 	mustPut(t, s.Store, "t", "k", `1`)
 	want := allRecords(t, s.Store)
 	sn := s.Snapshot()
+	defer sn.Close() // should the test fail before it does: Close waits for it
 	closeDone := make(chan error, 1)
 	go func() { closeDone <- s.Close() }()
 

@@ -25,7 +25,7 @@ type Snapshot struct {
 // Snapshot opens a consistent view. On a closed store, the view's methods
 // return ErrClosed.
 func (s *Store) Snapshot() *Snapshot {
-	if !s.reads.enter() {
+	if !s.enterRead() {
 		return &Snapshot{done: true}
 	}
 	return &Snapshot{txn: s.db.NewTransaction(false), reads: s.reads}

@@ -276,9 +276,21 @@ func (s *Store) Stats() Stats {
 	return Stats{Live: c.live, Tombstones: c.dead, FeedHead: c.feedHead, Digest: c.digest, Vector: c.vector.Clone()}
 }
 
+// enterRead admits a read, a snapshot or a backup unless the store is
+// closing: Close refuses new work at once, though it waits for the work it
+// admitted. The caller must call s.reads.leave once done.
+func (s *Store) enterRead() bool {
+	select {
+	case <-s.closing:
+		return false
+	default:
+		return s.reads.enter()
+	}
+}
+
 // view runs fn in a read-only transaction unless the store is closed.
 func (s *Store) view(fn func(txn *badger.Txn) error) error {
-	if !s.reads.enter() {
+	if !s.enterRead() {
 		return ErrClosed
 	}
 	defer s.reads.leave()
