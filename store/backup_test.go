@@ -90,9 +90,14 @@ func TestBackupRestore(t *testing.T) {
 			if !statsEqual(moved, dst.Stats()) {
 				t.Fatalf("stats %+v, restored %+v", src.Stats(), dst.Stats())
 			}
-			lo, hi, ok := dst.FeedGap()
-			if head := src.Stats().FeedHead; !ok || lo != head || hi != moved.FeedHead || hi < head+restoreFeedMargin {
-				t.Fatalf("feed gap %d..%d (%v) after restoring a backup with head %d to head %d", lo, hi, ok, head, moved.FeedHead)
+			head, next := src.Stats().FeedHead, moved.FeedHead
+			if next < head+restoreFeedMargin {
+				t.Fatalf("restoring a backup with feed head %d resumed the feed at %d", head, next)
+			}
+			for pos, want := range map[uint64]bool{head: false, head + 1: true, next - 1: true, next: false} {
+				if from, ok := dst.SkippedByRestore(pos); ok != want || ok && from != head {
+					t.Errorf("SkippedByRestore(%d) = %d, %v; want %v (backup head %d, feed resumed at %d)", pos, from, ok, want, head, next)
+				}
 			}
 			if a, b := feed(t, src.Store), feed(t, dst.Store); len(a) != len(b) || a[len(a)-1].Pos != b[len(b)-1].Pos {
 				t.Fatalf("feed of %d entries up to %d, restored %d", len(a), a[len(a)-1].Pos, len(b))
@@ -121,8 +126,8 @@ func TestRestoreKeepsCursorsValid(t *testing.T) {
 
 	for round := range 2 {
 		dst := openDir(t, restoreDir(t, backup, true), "self")
-		if lo, hi, _ := dst.FeedGap(); cursor <= lo || cursor >= hi {
-			t.Fatalf("round %d: the reader's cursor %d is outside the gap %d..%d the restore skipped", round, cursor, lo, hi)
+		if _, ok := dst.SkippedByRestore(cursor); !ok {
+			t.Fatalf("round %d: the reader's cursor %d is not among the positions the restore skipped", round, cursor)
 		}
 		key := fmt.Sprintf("after-restore-%d", round)
 		v, err := dst.Put(ctx, "tasks", key, []byte(`2`))
@@ -138,6 +143,32 @@ func TestRestoreKeepsCursorsValid(t *testing.T) {
 		}
 		cursor = changes[0].Pos // it follows this store now, until it is lost too
 		dst.Close()
+	}
+}
+
+// TestRestoreOfARestoredStoreKeepsItsGaps: a cursor handed out by the
+// store a restore replaced is still known as one after the restored store
+// is itself backed up and restored.
+func TestRestoreOfARestoredStoreKeepsItsGaps(t *testing.T) {
+	ctx := context.Background()
+	src := backends[1].fixture(t, "self")
+	populate(t, src.Store)
+	backup := mustBackup(t, src.Store)
+	backupHead := src.Stats().FeedHead
+	mustPut(t, src.Store, "tasks", "lost", `1`)
+	lost := src.Stats().FeedHead // a reader of the lost store holds this
+
+	first := openDir(t, restoreDir(t, backup, true), "self")
+	if _, err := first.Put(ctx, "tasks", "after-first", []byte(`1`)); err != nil {
+		t.Fatal(err)
+	}
+	again := mustBackup(t, first.Store)
+	second := openDir(t, restoreDir(t, again, true), "self")
+	if from, ok := second.SkippedByRestore(lost); !ok || from != backupHead {
+		t.Fatalf("cursor %d of the first lost store: SkippedByRestore = %d, %v", lost, from, ok)
+	}
+	if _, ok := second.SkippedByRestore(first.Stats().FeedHead); ok {
+		t.Fatal("a position the first restored store handed out, and its backup holds, counts as skipped")
 	}
 }
 
@@ -300,7 +331,7 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 		"no format":                frame(t, string(metaHLC), string(u64(1))),
 		"corrupt metadata":         append(slicesClone(good), frame(t, string(metaLive), "x")...),
 		"feed head past cursors":   append(slicesClone(good), frame(t, string(metaFeedHead), string(u64(maxFeedHead)))...),
-		"corrupt feed gap":         append(slicesClone(good), frame(t, string(metaFeedGap), "short")...),
+		"corrupt feed gap":         append(slicesClone(good), frame(t, string(metaFeedGaps), "short")...),
 		"clock behind its records": append(slicesClone(good), frame(t, string(metaHLC), string(u64(1)))...),
 	}
 	for name, input := range cases {

@@ -36,9 +36,9 @@ type state struct {
 	// nil if none; persisted under tagHole. The map is
 	// never changed in place: a commit that changes it makes a new one.
 	holes map[string]Hole
-	// gapLo and gapHi are the feed positions the last restore skipped
-	// (see FeedGap); both zero if none. Persisted under metaFeedGap.
-	gapLo, gapHi uint64
+	// gaps are the feed positions restores skipped (see
+	// SkippedByRestore), oldest first; persisted under metaFeedGaps.
+	gaps []feedGap
 }
 
 var (
@@ -104,11 +104,11 @@ func loadState(db *badger.DB) (state, crdt.Timestamp, error) {
 			return err
 		}
 		st.live, st.dead = int64(live), int64(dead)
-		lo, hi, err := loadFeedGap(txn)
+		gaps, err := loadFeedGaps(txn)
 		if err != nil {
 			return err
 		}
-		st.gapLo, st.gapHi = lo, hi
+		st.gaps = gaps
 		if _, err := txn.Get(metaRestored); err == nil {
 			st.restored = true
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {

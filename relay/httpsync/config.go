@@ -38,10 +38,10 @@ type Store interface {
 	Changes(since uint64, ns string, limit int) ([]store.Change, uint64, error)
 	// Stats returns counters, among them the feed head.
 	Stats() store.Stats
-	// FeedGap returns the feed positions the relay's last restore from a
-	// backup skipped (see (*store.Store).FeedGap); ok is false if it was
-	// never restored.
-	FeedGap() (lo, hi uint64, ok bool)
+	// SkippedByRestore reports whether feed position pos was skipped by a
+	// restore of the relay from a backup, and the backup's head if so; see
+	// (*store.Store).SkippedByRestore.
+	SkippedByRestore(pos uint64) (backupHead uint64, ok bool)
 }
 
 // Clients keeps what the relay knows about each thin client. All methods

@@ -146,8 +146,8 @@ func (h *handler) checkCursor(client string, since uint64) (marked bool, err err
 		if marked {
 			return false, gone("client %q is marked to resync: resync from since=0 and replace local state with what it returns", client)
 		}
-		if lo, hi, ok := h.store.FeedGap(); ok && since > lo && since < hi {
-			return false, gone("since %d was handed out before the relay was restored from a backup that ends at server_seq %d, and changes after that may be lost: resync from since=0 and replace local state with what it returns", since, lo)
+		if head, ok := h.store.SkippedByRestore(since); ok {
+			return false, gone("since %d was handed out before the relay was restored from a backup that ends at server_seq %d, and changes after that may be lost: resync from since=0 and replace local state with what it returns", since, head)
 		}
 		if floor := h.gc.Floor(); since < floor {
 			return false, gone("since %d is behind deletions the relay has forgotten (up to server_seq %d): resync from since=0 and replace local state with what it returns", since, floor)

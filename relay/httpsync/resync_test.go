@@ -62,7 +62,7 @@ func TestCursorBelowCollectedTombstones(t *testing.T) {
 // from 3 up to its restore, and its own feed resumed at 1<<40.
 type gappedStore struct{ httpsync.Store }
 
-func (gappedStore) FeedGap() (lo, hi uint64, ok bool) { return 2, 1 << 40, true }
+func (gappedStore) SkippedByRestore(pos uint64) (uint64, bool) { return 2, pos > 2 && pos < 1<<40 }
 
 func TestCursorFromBeforeARestore(t *testing.T) {
 	r := newRelay(t, func(c *httpsync.Config) { c.Store = gappedStore{c.Store} })
