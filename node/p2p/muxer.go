@@ -10,8 +10,9 @@ import "github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 // the window never grew. A gossip stream then carried about 2.5 MB/s, a
 // burst of writes queued in the sender's GossipSub queues, and anti-entropy
 // had to deliver what gossip could not: with 50 devices behind a relay,
-// more than half the records. A receiver's buffered bytes per stream are bounded
-// by this window, and streams are few per peer.
+// more than half the records. The cost is memory: a stream the receiver
+// accepted but is not reading can hold this much, of which yamux counts
+// only its own 256 KiB against the resource manager.
 const StreamWindow = 2 << 20
 
 // muxer is libp2p's yamux transport with StreamWindow.
